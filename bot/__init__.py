@@ -1,0 +1,1 @@
+"""internship-bot core: messenger-neutral services that run a pedagogical internship."""

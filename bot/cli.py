@@ -1,0 +1,87 @@
+"""`python -m bot run | check-program [FILE]` (also installed as `internbot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.app import App
+from bot.logging_setup import setup_logging
+from bot.settings import Settings, SettingsError, load_settings
+from scenarios.loader import ProgrammeError, load_programme
+from scenarios.timeline import render_timeline
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="internbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (console when no messenger token is set)")
+    check = sub.add_parser("check-program", help="validate a programme file, print its timeline")
+    check.add_argument("file", nargs="?", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.command == "check-program":
+        return check_program(args.file or settings.program_file, settings)
+    if args.command in (None, "run"):
+        setup_logging(settings)
+        try:
+            return asyncio.run(run(settings))
+        except ProgrammeError as exc:
+            print(f"The programme file is wrong:\n{exc}", file=sys.stderr)
+            return 2
+    parser.print_help()
+    return 2
+
+
+def check_program(path: Path, settings: Settings) -> int:
+    try:
+        programme = load_programme(path)
+    except ProgrammeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{path}: OK")
+    print(render_timeline(programme, settings.default_locale))
+    return 0
+
+
+async def run(settings: Settings) -> int:
+    """Start every adapter whose token is set (the console when none) and run until stopped."""
+    from handlers.registry import build_adapters
+
+    app = await App(settings).start()
+    adapters = build_adapters(app)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    for adapter in adapters:
+        app.s.delivery.register(adapter)
+    log.info("started: %s", ", ".join(a.platform for a in adapters))
+    tasks = [asyncio.create_task(a.run(), name=a.platform) for a in adapters]
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for adapter in adapters:
+            await adapter.stop()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        stopper.cancel()
+        await app.stop()
+        log.info("stopped")
+    return 0

@@ -1,0 +1,118 @@
+"""What a handler gets for one update: who wrote, in which language, and where to reply.
+
+Everything a handler says is collected here and written to the outbox in the same
+transaction as its state change, so a crash can neither lose nor repeat a message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from bot.messages import Button, Incoming, Reply
+from storage import outbox, persons
+from storage.persons import Account, Person
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+@dataclass(slots=True)
+class Ctx:
+    conn: aiosqlite.Connection
+    now: datetime
+    services: Services
+    incoming: Incoming
+    person: Person
+    account: Account
+    roles: set[str]
+    lang: str
+    args: list[str] = field(default_factory=list)
+    written: list[int] = field(default_factory=list)
+    _reply_count: int = 0
+
+    def t(self, key: str, /, **params: Any) -> str:
+        return self.services.texts.get(self.lang, key, **params)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    async def reply(
+        self,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+        *,
+        file: Any = None,
+    ) -> None:
+        """Answer in the chat the update came from."""
+        self._reply_count += 1
+        base = self.incoming.update_ref or uuid.uuid4().hex
+        key = f"r:{self.incoming.platform}:{base}:{self._reply_count}"
+        row_id = await outbox.enqueue(
+            self.conn,
+            idem_key=key,
+            person_id=self.person.id,
+            platform=self.account.platform,
+            chat_ref=self.account.chat_ref,
+            reply=Reply(text, buttons or [], file),
+            now=self.now,
+        )
+        if row_id:
+            self.written.append(row_id)
+
+    async def notify(
+        self,
+        person_id: int,
+        key: str,
+        build: Callable[[str], Reply],
+        *,
+        kind: str = "notice",
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Write a message to another person (in their language) to their latest account."""
+        return await notify(
+            self.conn, self.services, person_id, key, build,
+            now=self.now, kind=kind, not_before=not_before, written=self.written,
+        )
+
+
+async def notify(
+    conn: aiosqlite.Connection,
+    services: Services,
+    person_id: int,
+    key: str,
+    build: Callable[[str], Reply],
+    *,
+    now: datetime,
+    kind: str = "notice",
+    not_before: datetime | None = None,
+    written: list[int] | None = None,
+) -> bool:
+    """Outbox a message to a person; usable outside an update (scheduler, broadcasts)."""
+    accounts = [a for a in await persons.accounts_of(conn, person_id) if not a.unreachable]
+    if not accounts:
+        accounts = await persons.accounts_of(conn, person_id)
+    if not accounts:
+        return False
+    account = accounts[0]
+    person = await persons.get_person(conn, person_id)
+    lang = person.locale or services.texts.language_for(account.language_code)
+    row_id = await outbox.enqueue(
+        conn,
+        idem_key=key,
+        person_id=person_id,
+        platform=account.platform,
+        chat_ref=account.chat_ref,
+        reply=build(lang),
+        now=now,
+        kind=kind,
+        not_before=not_before,
+    )
+    if row_id and written is not None and kind == "notice" and not_before is None:
+        written.append(row_id)
+    return row_id is not None

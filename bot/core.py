@@ -1,0 +1,141 @@
+"""The core's single entry point: one update in, one transaction, replies out.
+
+Adapters call `Core.handle`; it dedupes re-delivered updates, identifies the person,
+routes the update, writes every reply to the outbox in the same transaction and then
+delivers them. A database failure gets a polite "try again in a minute" and nothing
+half-written remains.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from bot.context import Ctx
+from bot.messages import Incoming, Reply
+from bot.router import allowed
+from bot.services import Services
+from storage import dialogs, outbox, persons
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+"""Longer texts are cut before routing: no answer needs more, and it protects storage."""
+
+
+class Core:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    async def handle(self, incoming: Incoming) -> None:
+        if incoming.text and len(incoming.text) > MAX_TEXT * 4:
+            incoming = _truncate(incoming)
+        written: list[int] = []
+        lang = self.s.texts.language_for(incoming.language_code)
+        try:
+            async with self.s.db.transaction() as conn:
+                if incoming.update_ref and await outbox.already_processed(
+                    conn, incoming.platform, incoming.update_ref
+                ):
+                    log.info("update %s/%s already handled", incoming.platform, incoming.update_ref)
+                    return
+                ctx = await self._context(conn, incoming)
+                lang = ctx.lang
+                await self.route(ctx)
+                if incoming.update_ref:
+                    await outbox.mark_processed(
+                        conn, incoming.platform, incoming.update_ref, ctx.now
+                    )
+                written = ctx.written
+        except sqlite3.Error:
+            log.exception("storage failed while handling an update from %s", incoming.platform)
+            await self._sorry(incoming, lang)
+            return
+        except Exception:
+            log.exception("handler failed on an update from %s", incoming.platform)
+            await self._sorry(incoming, lang)
+            return
+        await self.s.delivery.flush(written)
+
+    async def _sorry(self, incoming: Incoming, lang: str) -> None:
+        reply = Reply(self.s.texts.get(lang, "common.try_again_later"))
+        await self.s.delivery.send_direct(incoming.platform, incoming.chat_ref, reply)
+
+    async def _context(self, conn, incoming: Incoming) -> Ctx:  # type: ignore[no-untyped-def]
+        now = self.s.clock.now()
+        default_lang = self.s.texts.language_for(incoming.language_code)
+        account, _ = await persons.ensure_account(
+            conn, now,
+            platform=incoming.platform, user_ref=incoming.user_ref, chat_ref=incoming.chat_ref,
+            display_name=incoming.display_name, language_code=incoming.language_code,
+            locale=default_lang,
+        )
+        if self.s.settings.is_coordinator(incoming.platform, incoming.user_ref):
+            await persons.grant_role(conn, account.person_id, "coordinator", now)
+        person = await persons.get_person(conn, account.person_id)
+        roles = await persons.roles_of(conn, person.id)
+        lang = person.locale or default_lang
+        return Ctx(conn, now, self.s, incoming, person, account, roles, lang)
+
+    async def route(self, ctx: Ctx) -> None:
+        incoming = ctx.incoming
+        router = self.s.router
+        if incoming.payload is not None:
+            prefix, _, rest = incoming.payload.partition("|")
+            ctx.args = rest.split("|") if rest else []
+            route = router.payloads.get(prefix)
+            if route is None:
+                await self.stale(ctx)
+            elif not allowed(route, ctx):
+                await self.refuse(ctx, route.roles)
+            else:
+                await route.handler(ctx)
+            return
+        text = (incoming.text or "").strip()
+        if text.startswith("/") and len(text) > 1:
+            name, *args = text[1:].split()
+            name = name.split("@")[0].lower()
+            ctx.args = args
+            route = router.commands.get(name)
+            if route is None:
+                await ctx.reply(ctx.t("common.unknown_command", command="/" + name))
+            elif not allowed(route, ctx):
+                await self.refuse(ctx, route.roles)
+            else:
+                await route.handler(ctx)
+            return
+        dialog = await dialogs.get(ctx.conn, ctx.person.id)
+        if dialog is not None and dialog.kind in router.dialogs:
+            await router.dialogs[dialog.kind](ctx, dialog)
+            return
+        await self.idle(ctx)
+
+    async def refuse(self, ctx: Ctx, roles: frozenset[str] | None) -> None:
+        names = ", ".join(ctx.t(f"common.roles.{r}") for r in sorted(roles or ()))
+        await ctx.reply(ctx.t("common.not_allowed", role=names))
+
+    async def stale(self, ctx: Ctx) -> None:
+        """An old or unknown button: say so, then show where the person really is."""
+        await ctx.reply(ctx.t("common.stale_button"))
+        await self.resume(ctx)
+
+    async def resume(self, ctx: Ctx) -> None:
+        dialog = await dialogs.get(ctx.conn, ctx.person.id)
+        if dialog is not None and dialog.kind == "form":
+            await self.s.forms.prompt(ctx, dialog.ref)
+            return
+        await self.idle(ctx)
+
+    async def idle(self, ctx: Ctx) -> None:
+        """Nothing in progress: the same answer as /help, so nobody is left guessing."""
+        handler = self.s.router.commands.get("help")
+        if handler is not None:
+            await handler.handler(ctx)
+        else:
+            await ctx.reply(ctx.t("common.nothing_to_do"))
+
+
+def _truncate(incoming: Incoming) -> Incoming:
+    from dataclasses import replace
+
+    return replace(incoming, text=(incoming.text or "")[: MAX_TEXT * 4])

@@ -1,0 +1,239 @@
+"""Enrolment: the application form, its submission, and the coordinators' decision.
+
+/start leads a newcomer into the application; a submitted form becomes a pending
+application that every coordinator is told about with approve/reject buttons.
+"""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.messages import Button, Reply
+from bot.services import Services
+from scenarios.engine import shown
+from scenarios.models import pick
+from storage import applications, dialogs, forms, persons
+from storage.dialogs import Dialog
+from storage.forms import FormProgress
+
+COORDINATOR = {"coordinator"}
+REASON_DIALOG = "reject_reason"
+
+
+def register(s: Services) -> None:
+    r = s.router
+    r.command("start", start)
+    r.command("help", help_)
+    r.command("back", back)
+    r.command("applications", list_pending, COORDINATOR)
+    r.payload("app", decide_button, COORDINATOR)
+    r.payload("apply", apply_button)
+    r.dialog(REASON_DIALOG, reason_dialog)
+    s.forms.on_submit["application"] = submitted
+
+
+def _app_form(ctx: Ctx) -> str:
+    return ctx.services.programme.application.id
+
+
+async def start(ctx: Ctx) -> None:
+    if ctx.args:
+        code = ctx.args[0]
+        for prefix, handler in ctx.services.router.deep_links.items():
+            if code.startswith(prefix):
+                await handler(ctx)
+                return
+    programme = ctx.services.programme
+    if ctx.has_role("coordinator") or ctx.has_role("tutor"):
+        await help_(ctx)
+        return
+    dialog = await dialogs.get(ctx.conn, ctx.person.id)
+    if dialog is not None and dialog.kind == "form":
+        await ctx.reply(ctx.t("app.resume"))
+        await ctx.services.forms.prompt(ctx, dialog.ref)
+        return
+    latest = await applications.latest_for(ctx.conn, ctx.person.id)
+    if latest is not None and latest.status in ("pending", "approved"):
+        await ctx.reply(ctx.t(f"app.duplicate_{latest.status}"))
+        return
+    intro = [ctx.t("app.welcome", title=pick(programme.title, ctx.lang))]
+    if programme.invitation:
+        intro.append(pick(programme.invitation, ctx.lang))
+    if programme.application.announcement:
+        intro.append(pick(programme.application.announcement, ctx.lang))
+    await ctx.reply("\n\n".join(intro))
+    await ctx.services.forms.start(ctx, _app_form(ctx))
+
+
+async def apply_button(ctx: Ctx) -> None:
+    """"Apply again" after a rejection."""
+    latest = await applications.latest_for(ctx.conn, ctx.person.id)
+    if latest is not None and latest.status in ("pending", "approved"):
+        await ctx.reply(ctx.t(f"app.duplicate_{latest.status}"))
+        return
+    await ctx.services.forms.start(ctx, _app_form(ctx), restart=True)
+
+
+async def back(ctx: Ctx) -> None:
+    dialog = await dialogs.get(ctx.conn, ctx.person.id)
+    if dialog is None or dialog.kind != "form":
+        await ctx.reply(ctx.t("app.nothing_to_go_back"))
+        return
+    await ctx.services.forms.back(ctx, dialog.ref)
+
+
+async def help_(ctx: Ctx) -> None:
+    """Always say where the person is and what to do next."""
+    programme = ctx.services.programme
+    lines = [ctx.t("help.intro", title=pick(programme.title, ctx.lang))]
+    dialog = await dialogs.get(ctx.conn, ctx.person.id)
+    latest = await applications.latest_for(ctx.conn, ctx.person.id)
+    if dialog is not None and dialog.kind == "form":
+        progress = await forms.get(ctx.conn, ctx.person.id, dialog.ref)
+        total = len(programme.form(dialog.ref).questions)
+        step = (progress.step if progress else 0) + 1
+        lines.append(
+            ctx.t("help.where_form", form=ctx.services.forms.title(ctx, dialog.ref),
+                  step=min(step, total), total=total)
+        )
+    elif ctx.has_role("coordinator"):
+        count = len(await applications.pending(ctx.conn, 1000))
+        lines.append(ctx.t("help.where_coordinator", pending=count))
+    elif latest is None:
+        lines.append(ctx.t("help.where_new"))
+    else:
+        lines.append(ctx.t(f"help.where_{latest.status}"))
+    for role in ("intern", "tutor", "coordinator"):
+        key = f"help.commands_{role}"
+        mine = ctx.has_role(role) or (role == "intern" and not ctx.roles & {"tutor", "coordinator"})
+        if mine and ctx.services.texts.has(key):
+            lines.append(ctx.t(key))
+    await ctx.reply("\n\n".join(lines))
+
+
+async def submitted(ctx: Ctx, progress: FormProgress) -> None:
+    """The application form was sent: record it and tell every coordinator."""
+    latest = await applications.latest_for(ctx.conn, ctx.person.id)
+    if latest is not None and latest.status in ("pending", "approved"):
+        await ctx.reply(ctx.t(f"app.duplicate_{latest.status}"))
+        return
+    app_id = await applications.create(ctx.conn, ctx.person.id, progress.answers, ctx.now)
+    await ctx.reply(ctx.t("app.submitted"))
+    card = await application_card(ctx, app_id)
+    for coordinator in await persons.persons_with_role(ctx.conn, "coordinator"):
+        await ctx.notify(coordinator, f"app:{app_id}:new:{coordinator}", card)
+
+
+async def application_card(ctx: Ctx, app_id: int):  # type: ignore[no-untyped-def]
+    """A builder of the coordinator's view of one application, in their language."""
+    app = await applications.get(ctx.conn, app_id)
+    assert app is not None
+    form = ctx.services.programme.application.form
+    assert form is not None
+    texts = ctx.services.texts
+
+    def build(lang: str) -> Reply:
+        lines = [texts.get(lang, "app.card_title", id=app_id)]
+        for q in form.questions:
+            if q.kind == "consent":
+                continue
+            label = pick(q.prompt, lang).split("?")[0].split(".")[0]
+            lines.append(f"• {label}: {shown(texts, lang, q, app.answers.get(q.id))}")
+        buttons = [[
+            Button(texts.get(lang, "app.approve"), f"app|{app_id}|ok"),
+            Button(texts.get(lang, "app.reject"), f"app|{app_id}|no"),
+        ]]
+        return Reply("\n".join(lines), buttons)
+
+    return build
+
+
+async def list_pending(ctx: Ctx) -> None:
+    pending = await applications.pending(ctx.conn, 20)
+    if not pending:
+        await ctx.reply(ctx.t("app.none_pending"))
+        return
+    await ctx.reply(ctx.t("app.pending_count", count=len(pending)))
+    for app in pending:
+        build = await application_card(ctx, app.id)
+        reply = build(ctx.lang)
+        await ctx.reply(reply.text, reply.buttons)
+
+
+async def decide_button(ctx: Ctx) -> None:
+    """`app|<id>|ok` approves; `app|<id>|no` asks for an optional reason, then rejects."""
+    if len(ctx.args) != 2 or not ctx.args[0].isdigit():
+        await ctx.services.core.stale(ctx)
+        return
+    app_id, action = int(ctx.args[0]), ctx.args[1]
+    app = await applications.get(ctx.conn, app_id)
+    if app is None:
+        await ctx.services.core.stale(ctx)
+        return
+    if app.status != "pending" and action in ("ok", "no", "noreason"):
+        await ctx.reply(ctx.t("app.already_decided", id=app_id, status=ctx.t(f"app.status.{app.status}")))
+        return
+    if action == "ok":
+        await approve(ctx, app_id)
+    elif action == "no":
+        await dialogs.put(ctx.conn, ctx.person.id, Dialog(REASON_DIALOG, str(app_id)), ctx.now)
+        await ctx.reply(
+            ctx.t("app.ask_reason", id=app_id),
+            [[Button(ctx.t("app.no_reason"), f"app|{app_id}|noreason")]],
+        )
+    elif action == "noreason":
+        await dialogs.clear(ctx.conn, ctx.person.id)
+        await reject(ctx, app_id, None)
+    else:
+        await ctx.services.core.stale(ctx)
+
+
+async def reason_dialog(ctx: Ctx, dialog: Dialog) -> None:
+    text = (ctx.incoming.text or "").strip()
+    if not text or ctx.incoming.file is not None:
+        await ctx.reply(ctx.t("app.reason_text_only"))
+        return
+    await dialogs.clear(ctx.conn, ctx.person.id)
+    await reject(ctx, int(dialog.ref), text[:1000])
+
+
+async def approve(ctx: Ctx, app_id: int) -> None:
+    if not await applications.decide(ctx.conn, app_id, "approved", ctx.person.id, ctx.now):
+        await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
+        return
+    app = await applications.get(ctx.conn, app_id)
+    assert app is not None
+    await persons.grant_role(ctx.conn, app.person_id, "intern", ctx.now)
+    await ctx.reply(ctx.t("app.approved_ok", id=app_id))
+    programme = ctx.services.programme
+    texts = ctx.services.texts
+
+    def build(lang: str) -> Reply:
+        lines = [texts.get(lang, "app.approved", title=pick(programme.title, lang))]
+        if programme.events:
+            first = programme.events[0]
+            lines.append(
+                texts.get(lang, "app.first_event", title=pick(first.title, lang), link=first.link)
+            )
+        return Reply("\n\n".join(lines))
+
+    await ctx.notify(app.person_id, f"app:{app_id}:approved", build)
+
+
+async def reject(ctx: Ctx, app_id: int, reason: str | None) -> None:
+    if not await applications.decide(
+        ctx.conn, app_id, "rejected", ctx.person.id, ctx.now, reason
+    ):
+        await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
+        return
+    app = await applications.get(ctx.conn, app_id)
+    assert app is not None
+    await ctx.reply(ctx.t("app.rejected_ok", id=app_id))
+    texts = ctx.services.texts
+
+    def build(lang: str) -> Reply:
+        text = texts.get(lang, "app.rejected")
+        if reason:
+            text += "\n\n" + texts.get(lang, "app.rejected_reason", reason=reason)
+        return Reply(text, [[Button(texts.get(lang, "app.apply_again"), "apply")]])
+
+    await ctx.notify(app.person_id, f"app:{app_id}:rejected", build)

@@ -1,0 +1,124 @@
+"""The messenger-neutral vocabulary between adapters and the core.
+
+Adapters turn their updates into `Incoming` and render `Reply`; the core never
+sees aiogram or vk_api objects, so one scenario serves every messenger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FileKind = Literal[
+    "document", "photo", "video", "voice", "audio", "video_note", "sticker", "animation", "other"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What a messenger told us about a file; we keep references, never the bytes."""
+
+    kind: FileKind
+    file_id: str = ""
+    size: int | None = None
+    mime: str | None = None
+    duration: int | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did: typed text, pressed a button, or sent a file."""
+
+    platform: str
+    user_ref: str
+    chat_ref: str
+    text: str | None = None
+    payload: str | None = None
+    file: FileInfo | None = None
+    message_ref: str | None = None
+    update_ref: str | None = None
+    reply_to_ref: str | None = None
+    language_code: str | None = None
+    display_name: str | None = None
+    unsupported: str | None = None
+    """Set when the person sent something we cannot read (location, contact, poll...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    """A file to send: either bytes we made (a report, an .ics) or a messenger file id."""
+
+    name: str
+    data: bytes | None = None
+    file_id: str | None = None
+    kind: FileKind = "document"
+    mime: str | None = None
+
+
+@dataclass(slots=True)
+class Reply:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    file: OutFile | None = None
+    reply_to_ref: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"text": self.text}
+        if self.buttons:
+            data["buttons"] = [
+                [{"label": b.label, "payload": b.payload, "url": b.url} for b in row]
+                for row in self.buttons
+            ]
+        if self.file is not None:
+            f = self.file
+            data["file"] = {
+                "name": f.name,
+                "data": f.data.hex() if f.data is not None else None,
+                "file_id": f.file_id,
+                "kind": f.kind,
+                "mime": f.mime,
+            }
+        if self.reply_to_ref:
+            data["reply_to_ref"] = self.reply_to_ref
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Reply:
+        rows = data.get("buttons") or []
+        buttons = [[Button(**b) for b in row] for row in rows]  # type: ignore[arg-type, union-attr]
+        raw_file = data.get("file")
+        out_file = None
+        if isinstance(raw_file, dict):
+            hex_data = raw_file.get("data")
+            out_file = OutFile(
+                name=raw_file["name"],
+                data=bytes.fromhex(hex_data) if hex_data else None,
+                file_id=raw_file.get("file_id"),
+                kind=raw_file.get("kind", "document"),
+                mime=raw_file.get("mime"),
+            )
+        return cls(
+            text=str(data.get("text", "")),
+            buttons=buttons,
+            file=out_file,
+            reply_to_ref=data.get("reply_to_ref"),  # type: ignore[arg-type]
+        )
+
+
+class DeliveryError(Exception):
+    """Raised by an adapter's `send`; `permanent` means retrying will never help."""
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after

@@ -1,0 +1,54 @@
+"""Where an update goes: a command, a button payload, or the dialog the person is in.
+
+Roles are checked here, on the server, for every command and button, so a feature
+cannot forget to check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.context import Ctx
+from storage.dialogs import Dialog
+
+Handler = Callable[[Ctx], Awaitable[None]]
+DialogHandler = Callable[[Ctx, Dialog], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    handler: Handler
+    roles: frozenset[str] | None = None
+    """None: anyone. Otherwise the person needs one of these roles."""
+
+
+class Router:
+    def __init__(self) -> None:
+        self.commands: dict[str, Route] = {}
+        self.payloads: dict[str, Route] = {}
+        self.dialogs: dict[str, DialogHandler] = {}
+        self.deep_links: dict[str, Handler] = {}
+
+    def command(self, name: str, handler: Handler, roles: set[str] | None = None) -> None:
+        self.commands[name.lstrip("/").lower()] = Route(handler, _roles(roles))
+
+    def payload(self, prefix: str, handler: Handler, roles: set[str] | None = None) -> None:
+        if "|" in prefix:
+            raise ValueError("payload prefixes cannot contain '|'")
+        self.payloads[prefix] = Route(handler, _roles(roles))
+
+    def dialog(self, kind: str, handler: DialogHandler) -> None:
+        self.dialogs[kind] = handler
+
+    def deep_link(self, prefix: str, handler: Handler) -> None:
+        """`/start <prefix>...` (Telegram deep links, typed invite codes)."""
+        self.deep_links[prefix] = handler
+
+
+def _roles(roles: set[str] | None) -> frozenset[str] | None:
+    return frozenset(roles) if roles else None
+
+
+def allowed(route: Route, ctx: Ctx) -> bool:
+    return route.roles is None or bool(route.roles & ctx.roles)

@@ -1,0 +1,102 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+Names are fixed (deployments and tests rely on them); a wrong value stops the bot
+with one line that names the setting instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_PROGRAM = PACKAGE_ROOT / "scenarios" / "default_programme.yaml"
+
+PLATFORM_ALIASES = {"tg": "telegram", "telegram": "telegram", "vk": "vk", "console": "console"}
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message is one line meant for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    telegram_bot_token: str = Field(default="", repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = Field(default="", repr=False)
+    telegram_webhook_listen: str = "0.0.0.0:8080"
+    vk_group_token: str = Field(default="", repr=False)
+    vk_group_id: int | None = None
+    vk_api_url: str = "https://api.vk.com/method/"
+    vk_api_version: str = "5.199"
+    vk_requests_per_s: float = Field(default=20.0, gt=0, le=20)
+    database_path: Path = Path("data/internbot.sqlite3")
+    program_file: Path = BUNDLED_PROGRAM
+    coordinators: Annotated[list[tuple[str, str]], NoDecode] = Field(default_factory=list)
+    default_locale: Literal["ru", "en"] = "ru"
+    default_timezone: str = "Europe/Moscow"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    privacy_policy_url: str = ""
+    console_user: str = "intern"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("coordinators", mode="before")
+    @classmethod
+    def _parse_coordinators(cls, value: object) -> object:
+        """Accept `tg:123,vk:456,console:alice` so one env line lists every coordinator."""
+        if not isinstance(value, str):
+            return value
+        result: list[tuple[str, str]] = []
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            platform, sep, ref = item.partition(":")
+            platform = PLATFORM_ALIASES.get(platform.strip().lower(), "")
+            if not sep or not platform or not ref.strip():
+                raise ValueError(
+                    f"'{item}' is not platform:id (platform is tg, vk or console)"
+                )
+            result.append((platform, ref.strip()))
+        return result
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}' (use e.g. Europe/Moscow)") from exc
+        return value
+
+    @field_validator("telegram_api_url", "vk_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    def is_coordinator(self, platform: str, user_ref: str) -> bool:
+        return (platform, user_ref) in self.coordinators
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one line per wrong setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"Setting {name}: {message}")
+        raise SettingsError("; ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""Messenger adapters: each turns its updates into `Incoming` and renders `Reply`."""

@@ -1,0 +1,154 @@
+"""A terminal chat in which the operator speaks as several local users.
+
+Buttons are shown as numbers (type the number to press one); lines starting with
+`:` are for the operator (switch user, send a pretend file), everything else goes to
+the bot as that user's message, exactly as a messenger would deliver it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from typing import TextIO
+
+from bot.core import Core
+from bot.messages import FileInfo, Incoming, Reply
+
+PLATFORM = "console"
+
+HELP = """Console commands (everything else is sent to the bot):
+  :as NAME          speak as another local user (e.g. :as alice)
+  :users            who has spoken so far
+  :lang ru|en       the language your messenger would report
+  :sticker  :voice [SECONDS]  :photo [MB]  :location
+  :video SECONDS [MB]         :doc NAME [MB]
+  :quit             stop the bot
+A number presses that button of the last message you got."""
+
+
+class ConsoleAdapter:
+    platform = PLATFORM
+
+    def __init__(self, core: Core, *, user: str = "intern", out: TextIO | None = None) -> None:
+        self.core = core
+        self.user = user
+        self.out = out or sys.stdout
+        self.language: str | None = None
+        self.buttons: dict[str, list[str]] = {}
+        self.seen: list[str] = [user]
+        self._file_seq = 0
+        self.transcript: list[tuple[str, Reply]] = []
+        """Everything sent, in order: what a test (or a curious operator) reads back."""
+        self._stopping = asyncio.Event()
+
+    # --- sending (called by the core's delivery) -------------------------------
+    async def send(self, chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
+        self.transcript.append((chat_ref, reply))
+        lines = [f"\n🤖 → {chat_ref}:", reply.text]
+        payloads: list[str] = []
+        if reply.file is not None:
+            lines.append(f"📎 {reply.file.name}")
+        for row in reply.buttons:
+            cells = []
+            for button in row:
+                if button.url:
+                    cells.append(f"[{button.label}: {button.url}]")
+                    continue
+                payloads.append(button.payload)
+                cells.append(f"[{len(payloads)}] {button.label}")
+            lines.append("   " + "   ".join(cells))
+        self.buttons[chat_ref] = payloads
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+        return None
+
+    # --- receiving ---------------------------------------------------------------
+    async def type(self, line: str) -> bool:
+        """Handle one line as the current user; False when the operator wants to quit."""
+        line = line.rstrip("\n")
+        if line.startswith(":"):
+            return await self._operator(line)
+        if not line.strip():
+            return True
+        stripped = line.strip()
+        choices = self.buttons.get(self.user, [])
+        if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
+            await self.core.handle(self._incoming(payload=choices[int(stripped) - 1]))
+        else:
+            await self.core.handle(self._incoming(text=line))
+        return True
+
+    def _incoming(self, **fields: object) -> Incoming:
+        return Incoming(
+            platform=PLATFORM, user_ref=self.user, chat_ref=self.user,
+            language_code=self.language, display_name=self.user, **fields,  # type: ignore[arg-type]
+        )
+
+    def _file(self, kind: str, **info: object) -> Incoming:
+        self._file_seq += 1
+        return self._incoming(file=FileInfo(kind=kind, file_id=f"console-{self._file_seq}", **info))  # type: ignore[arg-type]
+
+    async def _operator(self, line: str) -> bool:
+        try:
+            words = shlex.split(line[1:])
+        except ValueError:
+            words = line[1:].split()
+        if not words:
+            return True
+        command, args = words[0].lower(), words[1:]
+        mb = 1024 * 1024
+        if command in ("quit", "exit", "q"):
+            return False
+        if command == "as" and args:
+            self.user = args[0]
+            if self.user not in self.seen:
+                self.seen.append(self.user)
+            self.out.write(f"(you are now {self.user})\n")
+        elif command == "users":
+            self.out.write("users: " + ", ".join(self.seen) + "\n")
+        elif command == "lang" and args:
+            self.language = args[0]
+        elif command == "sticker":
+            await self.core.handle(self._file("sticker", mime="image/webp"))
+        elif command == "voice":
+            await self.core.handle(self._file("voice", duration=_int(args, 0, 5), mime="audio/ogg"))
+        elif command == "photo":
+            await self.core.handle(self._file("photo", size=_int(args, 0, 1) * mb))
+        elif command == "video":
+            await self.core.handle(
+                self._file("video", duration=_int(args, 0, 600), size=_int(args, 1, 50) * mb,
+                           mime="video/mp4", name="video.mp4")
+            )
+        elif command == "doc":
+            name = args[0] if args else "document.pdf"
+            await self.core.handle(self._file("document", name=name, size=_int(args, 1, 1) * mb))
+        elif command == "location":
+            await self.core.handle(self._incoming(unsupported="location"))
+        else:
+            self.out.write(HELP + "\n")
+        self.out.flush()
+        return True
+
+    async def run(self, stream: TextIO | None = None) -> None:
+        """Read lines until end of input or `:quit`, without blocking the event loop."""
+        stream = stream or sys.stdin
+        self.out.write(f"internship-bot console. You are '{self.user}'. Type :help for help.\n")
+        self.out.write("Напишите /start, чтобы начать.\n")
+        self.out.flush()
+        while not self._stopping.is_set():
+            line = await asyncio.to_thread(stream.readline)
+            if not line:
+                break
+            if not await self.type(line):
+                break
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+
+def _int(args: list[str], index: int, default: int) -> int:
+    try:
+        return int(float(args[index]))
+    except (IndexError, ValueError):
+        return default

@@ -1,0 +1,1 @@
+"""The internship as data: programme models, the loader, and the stage engine."""

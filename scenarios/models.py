@@ -1,0 +1,264 @@
+"""Pydantic models of the programme file: the whole internship as editable data.
+
+Everything a coordinator may want to change (stages, questions, dates, reminders,
+escalation times, texts) lives here rather than in code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from scenarios.timespec import parse_duration, resolve_moment, validate_moment
+
+LocalText = str | dict[str, str]
+"""A text in the programme: one string (in the programme's language) or {ru: .., en: ..}."""
+
+Moment = Annotated[str, AfterValidator(validate_moment)]
+
+
+def _check_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_check_duration)]
+
+QuestionKind = Literal[
+    "text", "email", "choice", "scale", "file", "video", "link", "timezone", "consent"
+]
+
+
+def pick(text: LocalText | None, locale: str, fallback: str = "ru") -> str:
+    """The text in the person's language, else the programme's, else any."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(locale) or text.get(fallback) or next(iter(text.values()), "")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(Strict):
+    value: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,24}$")
+    label: LocalText
+
+
+class Question(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")
+    kind: QuestionKind = "text"
+    prompt: LocalText
+    hint: LocalText | None = None
+    required: bool = True
+    min_length: int = Field(default=1, ge=0)
+    max_length: int = Field(default=2000, ge=1, le=4000)
+    pattern: str | None = None
+    pattern_error: LocalText | None = None
+    choices: list[Choice] = Field(default_factory=list)
+    scale_min: int = 1
+    scale_max: int = 5
+    scale_labels: dict[int, LocalText] = Field(default_factory=dict)
+    store_as: Literal["full_name", "email", "timezone", None] = None
+    """Copy the answer onto the person (name and e-mail for the certificate, time zone)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Question:
+        if self.kind == "choice" and len(self.choices) < 2:
+            raise ValueError("a choice question needs at least two choices")
+        if self.kind != "choice" and self.choices:
+            raise ValueError("choices are only for kind: choice")
+        if self.kind == "scale" and not (0 <= self.scale_min < self.scale_max <= 10):
+            raise ValueError("scale_min < scale_max, both within 0..10")
+        if self.min_length > self.max_length:
+            raise ValueError("min_length is greater than max_length")
+        return self
+
+
+class Form(Strict):
+    questions: list[Question] = Field(min_length=1)
+    summary: bool = True
+    """Show all answers with 'submit' / 'edit' before the form is sent."""
+    editable_after_submit: bool = False
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Form:
+        seen: set[str] = set()
+        for q in self.questions:
+            if q.id in seen:
+                raise ValueError(f"question id '{q.id}' is used twice")
+            seen.add(q.id)
+        return self
+
+
+class Event(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")
+    title: LocalText
+    starts_at: Moment
+    duration_minutes: int = Field(default=90, ge=5, le=600)
+    link: str = ""
+    description: LocalText | None = None
+
+
+class VideoRules(Strict):
+    min_minutes: float = Field(default=10, ge=0)
+    max_minutes: float = Field(default=15, gt=0)
+    allow_out_of_range: bool = True
+
+
+class Submission(Strict):
+    """Work handed in for a tutor's review: team homework or a video."""
+
+    per: Literal["team", "person"] = "person"
+    accepts: list[Literal["text", "file", "link", "video"]] = Field(
+        default_factory=lambda: ["text", "file", "link"]
+    )
+    video: VideoRules | None = None
+    max_file_mb: int = Field(default=2048, ge=1)
+
+
+class Material(Strict):
+    title: LocalText
+    url: str
+
+
+class Stage(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")
+    title: LocalText
+    kind: Literal["application", "event", "form", "submission", "final"]
+    opens_at: Moment | None = None
+    """When the stage opens by itself; without it a coordinator opens it."""
+    deadline: Moment | None = None
+    event: str | None = None
+    announcement: LocalText | None = None
+    instructions: LocalText | None = None
+    form: Form | None = None
+    submission: Submission | None = None
+    materials: list[Material] = Field(default_factory=list)
+    prompts: list[LocalText] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _parts_match_kind(self) -> Stage:
+        if self.kind in ("application", "form") and self.form is None:
+            raise ValueError(f"a stage of kind '{self.kind}' needs a form")
+        if self.kind == "submission" and self.submission is None:
+            raise ValueError("a stage of kind 'submission' needs a submission section")
+        if self.kind == "event" and not self.event:
+            raise ValueError("a stage of kind 'event' names its event")
+        return self
+
+
+class QuietHours(Strict):
+    start: str = Field(default="22:00", pattern=r"^\d{2}:\d{2}$")
+    end: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
+
+
+class Reminders(Strict):
+    before_event: list[Duration] = Field(default_factory=lambda: ["24h", "1h"])
+    before_deadline: list[Duration] = Field(default_factory=lambda: ["48h"])
+    deadline_morning: str | None = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
+    silence_after: Duration | None = "3d"
+
+
+class Escalation(Strict):
+    take_within_hours: float = Field(default=4, gt=0)
+    answer_within_hours: float = Field(default=24, gt=0)
+
+
+class TeamRules(Strict):
+    min_size: int = Field(default=3, ge=1)
+    max_size: int = Field(default=6, ge=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> TeamRules:
+        if self.min_size > self.max_size:
+            raise ValueError("min_size is greater than max_size")
+        return self
+
+
+class Programme(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+    title: LocalText
+    topic: LocalText | None = None
+    locale: Literal["ru", "en"] = "ru"
+    timezone: str = "Europe/Moscow"
+    starts_at: str
+    privacy_policy_url: str = ""
+    invitation: LocalText | None = None
+    teams: TeamRules = TeamRules()
+    quiet_hours: QuietHours = QuietHours()
+    reminders: Reminders = Reminders()
+    escalation: Escalation = Escalation()
+    completion: list[str] = Field(default_factory=list)
+    """Stage ids that must be done for a certificate."""
+    events: list[Event] = Field(default_factory=list)
+    stages: list[Stage] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Programme:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{self.timezone}'") from exc
+        validate_moment(self.starts_at)
+        if self.starts_at.strip().startswith("start"):
+            raise ValueError("starts_at must be a date, not an offset")
+        if not self.stages or self.stages[0].kind != "application":
+            raise ValueError("the first stage must be of kind 'application'")
+        ids = [s.id for s in self.stages]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"stage ids used twice: {', '.join(sorted(dupes))}")
+        event_ids = {e.id for e in self.events}
+        for stage in self.stages:
+            if stage.event and stage.event not in event_ids:
+                raise ValueError(f"stage '{stage.id}' names unknown event '{stage.event}'")
+        unknown = set(self.completion) - set(ids)
+        if unknown:
+            raise ValueError(f"completion names unknown stages: {', '.join(sorted(unknown))}")
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def start(self) -> datetime:
+        return resolve_moment(self.starts_at, datetime.now(self.zone), self.zone)
+
+    def moment(self, text: str) -> datetime:
+        return resolve_moment(text, self.start, self.zone)
+
+    def stage(self, stage_id: str) -> Stage:
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise KeyError(stage_id)
+
+    def event(self, event_id: str) -> Event:
+        for event in self.events:
+            if event.id == event_id:
+                return event
+        raise KeyError(event_id)
+
+    @property
+    def application(self) -> Stage:
+        return self.stages[0]
+
+    def form(self, form_id: str) -> Form:
+        form = self.stage(form_id).form
+        if form is None:
+            raise KeyError(form_id)
+        return form
+
+    def reminder_offsets(self, kind: Literal["event", "deadline"]) -> list[timedelta]:
+        raw = self.reminders.before_event if kind == "event" else self.reminders.before_deadline
+        return [parse_duration(x) for x in raw]

@@ -1,0 +1,1 @@
+"""Embedded SQLite storage: connection, migrations and repositories that hide SQL."""

@@ -1,0 +1,81 @@
+"""Applications to the internship and the coordinators' decisions on them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import to_iso
+from storage.db import fetchall, fetchone, insert
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    id: int
+    person_id: int
+    status: str
+    answers: dict[str, Any]
+    reason: str | None
+    created_at: str
+
+
+def _app(row: aiosqlite.Row) -> Application:
+    return Application(
+        row["id"], row["person_id"], row["status"], json.loads(row["answers"]),
+        row["reason"], row["created_at"],
+    )
+
+
+async def create(
+    conn: aiosqlite.Connection, person_id: int, answers: dict[str, Any], now: datetime
+) -> int:
+    return await insert(
+        conn,
+        "INSERT INTO applications(person_id, status, answers, created_at)"
+        " VALUES (?, 'pending', ?, ?)",
+        (person_id, json.dumps(answers, ensure_ascii=False), to_iso(now)),
+    )
+
+
+async def get(conn: aiosqlite.Connection, application_id: int) -> Application | None:
+    row = await fetchone(conn, "SELECT * FROM applications WHERE id = ?", (application_id,))
+    return _app(row) if row else None
+
+
+async def latest_for(conn: aiosqlite.Connection, person_id: int) -> Application | None:
+    row = await fetchone(
+        conn,
+        "SELECT * FROM applications WHERE person_id = ? ORDER BY id DESC LIMIT 1",
+        (person_id,),
+    )
+    return _app(row) if row else None
+
+
+async def pending(conn: aiosqlite.Connection, limit: int = 50) -> list[Application]:
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM applications WHERE status = 'pending' ORDER BY created_at, id LIMIT ?",
+        (limit,),
+    )
+    return [_app(r) for r in rows]
+
+
+async def decide(
+    conn: aiosqlite.Connection,
+    application_id: int,
+    status: str,
+    decided_by: int,
+    now: datetime,
+    reason: str | None = None,
+) -> bool:
+    """Decide only a pending application, so two coordinators cannot both decide it."""
+    cur = await conn.execute(
+        "UPDATE applications SET status = ?, decided_by = ?, decided_at = ?, reason = ?"
+        " WHERE id = ? AND status = 'pending'",
+        (status, decided_by, to_iso(now), reason, application_id),
+    )
+    return cur.rowcount > 0

@@ -1,0 +1,136 @@
+"""One aiosqlite connection, serialised transactions, and migrations at start-up.
+
+A single connection with an asyncio lock keeps each state transition atomic
+(one `BEGIN IMMEDIATE ... COMMIT`) without SQLite's busy errors between our own tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+
+class Database:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else path
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        if isinstance(self.path, Path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA synchronous=NORMAL")
+        await self._conn.execute("PRAGMA foreign_keys=ON")
+        await self._conn.execute("PRAGMA busy_timeout=5000")
+        await migrate(self)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a block as one transaction; any exception rolls every write back."""
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Read under the same lock, so nobody sees another task's half-done transaction."""
+        async with self._lock:
+            yield self.conn
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self.read() as conn:
+            return await fetchone(conn, sql, params)
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.read() as conn:
+            return await fetchall(conn, sql, params)
+
+
+async def fetchone(
+    conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
+) -> aiosqlite.Row | None:
+    async with conn.execute(sql, tuple(params)) as cur:
+        return await cur.fetchone()
+
+
+async def fetchall(
+    conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
+) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, tuple(params)) as cur:
+        return list(await cur.fetchall())
+
+
+async def insert(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> int:
+    async with conn.execute(sql, tuple(params)) as cur:
+        return int(cur.lastrowid or 0)
+
+
+def migration_scripts() -> list[tuple[int, str, str]]:
+    """Numbered `NNNN_name.sql` files; each helper adds its own file, never edits old ones."""
+    folder = resources.files("storage") / "migrations"
+    scripts = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            scripts.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(scripts)
+
+
+async def migrate(db: Database) -> int:
+    """Apply the migrations the file has not seen yet; return the schema version."""
+    conn = db.conn
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL"
+        " DEFAULT CURRENT_TIMESTAMP)"
+    )
+    async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    for version, name, sql in migration_scripts():
+        if version <= current:
+            continue
+        log.info("applying migration %s", name)
+        try:
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\n"
+                f"INSERT INTO schema_migrations(version, name) VALUES ({version}, '{name}');\n"
+                "COMMIT;"
+            )
+        except sqlite3.Error:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        current = version
+    return current

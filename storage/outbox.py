@@ -1,0 +1,144 @@
+"""The outbox: messages written before they are sent, so none is lost or sent twice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import to_iso
+from bot.messages import Reply
+from storage.db import fetchall, fetchone
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    idem_key: str
+    person_id: int | None
+    platform: str
+    chat_ref: str
+    kind: str
+    reply: Reply
+    attempts: int
+    status: str
+
+
+def _row(row: aiosqlite.Row) -> OutboxRow:
+    return OutboxRow(
+        row["id"], row["idem_key"], row["person_id"], row["platform"], row["chat_ref"],
+        row["kind"], Reply.from_json(json.loads(row["body"])), row["attempts"], row["status"],
+    )
+
+
+async def enqueue(
+    conn: aiosqlite.Connection,
+    *,
+    idem_key: str,
+    person_id: int | None,
+    platform: str,
+    chat_ref: str,
+    reply: Reply,
+    now: datetime,
+    kind: str = "reply",
+    not_before: datetime | None = None,
+) -> int | None:
+    """Write a message once per key; a second write with the same key is a no-op."""
+    stamp = to_iso(now)
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO outbox(idem_key, person_id, platform, chat_ref, kind, body,"
+        " not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            idem_key, person_id, platform, chat_ref, kind,
+            json.dumps(reply.to_json(), ensure_ascii=False),
+            to_iso(not_before) if not_before else stamp, stamp,
+        ),
+    )
+    return cur.lastrowid if cur.rowcount else None
+
+
+async def get(conn: aiosqlite.Connection, row_id: int) -> OutboxRow | None:
+    row = await fetchone(conn, "SELECT * FROM outbox WHERE id = ?", (row_id,))
+    return _row(row) if row else None
+
+
+async def by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[OutboxRow]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = await fetchall(
+        conn, f"SELECT * FROM outbox WHERE id IN ({marks}) AND status = 'pending' ORDER BY id",
+        ids,
+    )
+    return [_row(r) for r in rows]
+
+
+async def due(
+    conn: aiosqlite.Connection, now: datetime, limit: int = 500, platform: str | None = None
+) -> list[OutboxRow]:
+    sql = "SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ?"
+    params: list[object] = [to_iso(now)]
+    if platform is not None:
+        sql += " AND platform = ?"
+        params.append(platform)
+    rows = await fetchall(conn, sql + " ORDER BY not_before, id LIMIT ?", (*params, limit))
+    return [_row(r) for r in rows]
+
+
+async def mark_sent(
+    conn: aiosqlite.Connection, row_id: int, now: datetime, message_ref: str | None
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, message_ref = ?,"
+        " attempts = attempts + 1, error = NULL WHERE id = ?",
+        (to_iso(now), message_ref, row_id),
+    )
+
+
+async def mark_retry(
+    conn: aiosqlite.Connection, row_id: int, not_before: datetime, error: str
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
+        (to_iso(not_before), error[:500], row_id),
+    )
+
+
+async def mark_final(
+    conn: aiosqlite.Connection, row_id: int, status: str, error: str
+) -> None:
+    """End a message for good: `failed` after too many tries, `unreachable` when blocked."""
+    await conn.execute(
+        "UPDATE outbox SET status = ?, attempts = attempts + 1, error = ? WHERE id = ?",
+        (status, error[:500], row_id),
+    )
+
+
+async def status_counts(conn: aiosqlite.Connection, key_prefix: str = "") -> dict[str, int]:
+    rows = await fetchall(
+        conn,
+        "SELECT status, COUNT(*) AS n FROM outbox WHERE idem_key LIKE ? GROUP BY status",
+        (key_prefix + "%",),
+    )
+    return {r["status"]: r["n"] for r in rows}
+
+
+async def already_processed(conn: aiosqlite.Connection, platform: str, update_ref: str) -> bool:
+    row = await fetchone(
+        conn,
+        "SELECT 1 FROM processed_updates WHERE platform = ? AND update_ref = ?",
+        (platform, update_ref),
+    )
+    return row is not None
+
+
+async def mark_processed(
+    conn: aiosqlite.Connection, platform: str, update_ref: str, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT OR IGNORE INTO processed_updates(platform, update_ref, processed_at)"
+        " VALUES (?, ?, ?)",
+        (platform, update_ref, to_iso(now)),
+    )

@@ -1,0 +1,111 @@
+"""Shared fixtures: a fake clock, settings on a temporary database, a console chat."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.clock import FakeClock
+from bot.messages import Reply
+from bot.settings import Settings
+from handlers.console import ConsoleAdapter
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_path=tmp_path / "bot.sqlite3",
+        coordinators=[("console", "alice")],
+        default_locale="ru",
+    )
+
+
+class ConsoleChat:
+    """Drive the bot through the console adapter and read back what each user got."""
+
+    def __init__(self, app: App, adapter: ConsoleAdapter) -> None:
+        self.app = app
+        self.adapter = adapter
+        self._read: dict[str, int] = {}
+
+    def as_user(self, name: str) -> ConsoleChat:
+        self.adapter.user = name
+        return self
+
+    async def say(self, line: str, user: str | None = None) -> list[Reply]:
+        """Type a line as `user` (or the current one); return the new replies to that user."""
+        if user is not None:
+            self.adapter.user = user
+        who = self.adapter.user
+        self.new(who)
+        await self.adapter.type(line)
+        return self.new(who)
+
+    async def press(self, payload: str) -> None:
+        """Press a button by its payload, as an old message's button would be pressed."""
+        await self.send(payload=payload)
+
+    async def send(self, **fields: object) -> None:
+        await self.app.core.handle(self.adapter._incoming(**fields))
+
+    def new(self, user: str) -> list[Reply]:
+        """Replies to `user` not yet read."""
+        replies = [r for chat, r in self.adapter.transcript if chat == user]
+        start = self._read.get(user, 0)
+        self._read[user] = len(replies)
+        return replies[start:]
+
+    def all(self, user: str) -> list[Reply]:
+        return [r for chat, r in self.adapter.transcript if chat == user]
+
+    def last(self, user: str | None = None) -> Reply:
+        return self.all(user or self.adapter.user)[-1]
+
+
+def texts(replies: list[Reply]) -> str:
+    return "\n---\n".join(r.text for r in replies)
+
+
+async def make_chat(settings: Settings, clock: FakeClock) -> tuple[App, ConsoleChat]:
+    app = await App(settings, clock=clock).start(background=False)
+    adapter = ConsoleAdapter(app.core, out=io.StringIO())
+    app.s.delivery.register(adapter)
+    return app, ConsoleChat(app, adapter)
+
+
+@pytest.fixture
+async def chat(settings: Settings, clock: FakeClock) -> AsyncIterator[ConsoleChat]:
+    app, console = await make_chat(settings, clock)
+    try:
+        yield console
+    finally:
+        await app.stop()
+
+
+APPLICATION = [
+    "Иванова Мария Петровна",
+    "maria@example.ru",
+    "МБОУ СОШ № 5",
+    "Учитель начальных классов",
+    "Казань, Республика Татарстан",
+]
+
+
+async def fill_application(chat: ConsoleChat, user: str = "intern") -> None:
+    """Walk one intern through the whole application up to the summary, then submit."""
+    await chat.say("/start", user)
+    for answer in APPLICATION:
+        await chat.say(answer, user)
+    await chat.say("2", user)  # Moscow
+    await chat.say("1", user)  # consent
+    await chat.say("1", user)  # submit

@@ -1,0 +1,101 @@
+"""The programme loader: a good file, broken files named by field and line, the timeline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import BUNDLED_PROGRAM, PACKAGE_ROOT
+from scenarios.loader import ProgrammeError, load_programme, parse_programme
+from scenarios.timeline import render_timeline
+
+GOOD = BUNDLED_PROGRAM.read_text(encoding="utf-8")
+
+
+def _break(old: str, new: str) -> str:
+    assert old in GOOD
+    return GOOD.replace(old, new, 1)
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_good_file_and_its_moments() -> None:
+    programme = parse_programme(GOOD)
+    first = programme.moment(programme.events[0].starts_at)
+    assert first.isoformat() == "2026-12-08T17:00:00+03:00"
+    assert programme.stage("video").submission is not None
+    assert programme.stage("video").submission.video.max_minutes == 15  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "needle"),
+    [
+        ("          kind: email\n", "          kind: emial\n", "stages.0.form.questions.1.kind",
+         "kind: emial"),
+        ('starts_at: "start+7d 17:00"', 'starts_at: "next tuesday"', "events.0.starts_at",
+         "next tuesday"),
+        ("before_event: [24h, 1h]", "before_event: [24h, soon]", "reminders.before_event.1",
+         "soon"),
+        ("    event: presentation\n", "    event: presentaton\n", "programme", None),
+        ("  min_size: 3", "  min_size: 3\n  mix_cities: yes", "teams.mix_cities", "mix_cities"),
+    ],
+)
+def test_broken_files_name_field_and_line(
+    old: str, new: str, field: str, needle: str | None
+) -> None:
+    text = _break(old, new)
+    with pytest.raises(ProgrammeError) as caught:
+        parse_programme(text, "p.yaml")
+    message = str(caught.value)
+    assert field in message
+    if needle is not None:
+        assert f"p.yaml:{_line_of(text, needle)}:" in message
+
+
+def test_unknown_event_reference_is_named() -> None:
+    with pytest.raises(ProgrammeError, match="unknown event 'presentaton'"):
+        parse_programme(_break("    event: presentation\n", "    event: presentaton\n"))
+
+
+def test_yaml_syntax_error_has_a_line() -> None:
+    text = _break("title:\n  ru: Цифровая", "title:\n  ru: [Цифровая")
+    with pytest.raises(ProgrammeError, match=r"p.yaml:\d+: not valid YAML"):
+        parse_programme(text, "p.yaml")
+
+
+def test_missing_file() -> None:
+    with pytest.raises(ProgrammeError, match="cannot read"):
+        load_programme(Path("/nonexistent/programme.yaml"))
+
+
+def test_timeline_is_ordered_and_complete() -> None:
+    programme = parse_programme(GOOD)
+    text = render_timeline(programme)
+    lines = text.splitlines()[1:]
+    stamps = [line[:19] for line in lines]
+    assert stamps == sorted(stamps)
+    assert "Встреча 1. Проблематизация и погружение" in text
+    assert "срок этапа: Видеоролик мероприятия" in text
+    assert "напоминание: 1h до «Встреча 3. Итоговая конференция»" in text
+
+
+def test_check_program_command(tmp_path: Path) -> None:
+    ok = subprocess.run(
+        [sys.executable, "-m", "bot", "check-program"], cwd=PACKAGE_ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout and "Итоговая конференция" in ok.stdout
+    broken = tmp_path / "p.yaml"
+    broken.write_text(_break("          kind: email\n", "          kind: emial\n"), "utf-8")
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "check-program", str(broken)], cwd=PACKAGE_ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert bad.returncode == 1
+    assert f"{broken}:{_line_of(broken.read_text('utf-8'), 'emial')}:" in bad.stderr

@@ -1,0 +1,61 @@
+"""Settings: names deployments rely on, and one clear line for a wrong value."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.settings import PACKAGE_ROOT, SettingsError, load_settings
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TELEGRAM_BOT_TOKEN", "VK_GROUP_TOKEN", "COORDINATORS", "DATABASE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    s = load_settings(_env_file=None)
+    assert s.telegram_api_url == "https://api.telegram.org"
+    assert s.vk_api_url == "https://api.vk.com/method/"
+    assert str(s.database_path) == "data/internbot.sqlite3"
+    assert s.default_locale == "ru" and s.default_timezone == "Europe/Moscow"
+    assert s.program_file.name == "default_programme.yaml"
+
+
+def test_coordinators_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COORDINATORS", "tg:123, vk:456,console:alice")
+    s = load_settings(_env_file=None)
+    assert s.coordinators == [("telegram", "123"), ("vk", "456"), ("console", "alice")]
+    assert s.is_coordinator("telegram", "123") and not s.is_coordinator("vk", "123")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("COORDINATORS", "telegram123", "Setting COORDINATORS: 'telegram123' is not platform:id"),
+        ("DEFAULT_TIMEZONE", "Mars/Olympus", "Setting DEFAULT_TIMEZONE: unknown time zone"),
+        ("DEFAULT_LOCALE", "de", "Setting DEFAULT_LOCALE:"),
+        ("LOG_LEVEL", "loud", "Setting LOG_LEVEL:"),
+        ("TELEGRAM_API_URL", "ftp://x", "Setting TELEGRAM_API_URL: must start with http"),
+    ],
+)
+def test_wrong_value_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, fragment: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_start_up_stops_with_the_line(tmp_path: object) -> None:
+    env = {**os.environ, "DEFAULT_TIMEZONE": "Nowhere/Land"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=PACKAGE_ROOT, env=env,
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Setting DEFAULT_TIMEZONE: unknown time zone 'Nowhere/Land' (use e.g. Europe/Moscow)"
+    ]

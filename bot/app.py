@@ -15,6 +15,7 @@ from bot.core import Core
 from bot.delivery import Delivery
 from bot.features import register_all
 from bot.i18n import Texts
+from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
 from scenarios.engine import FormEngine
@@ -59,6 +60,7 @@ class App:
         services.delivery = Delivery(db, self.clock)
         services.forms = FormEngine()
         services.core = Core(services)
+        services.scheduler = Scheduler(services)
         services.router.payload("f", services.forms.on_payload)
         services.router.dialog("form", services.forms.on_dialog)
         register_all(services)
@@ -66,6 +68,7 @@ class App:
         await self._seed_coordinators()
         if background:
             self._tasks.append(asyncio.create_task(services.delivery.run(), name="outbox"))
+            services.scheduler.start()
         return self
 
     async def _seed_coordinators(self) -> None:
@@ -84,6 +87,8 @@ class App:
                 await persons.grant_role(conn, account.person_id, "coordinator", now)
 
     async def stop(self) -> None:
+        if self.services is not None:
+            self.services.scheduler.shutdown()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

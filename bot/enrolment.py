@@ -11,7 +11,7 @@ from bot.messages import Button, Reply
 from bot.services import Services
 from scenarios.engine import shown
 from scenarios.models import pick
-from storage import applications, dialogs, forms, persons
+from storage import applications, dialogs, forms, persons, stages
 from storage.dialogs import Dialog
 from storage.forms import FormProgress
 
@@ -31,7 +31,7 @@ def register(s: Services) -> None:
     s.forms.on_submit["application"] = submitted
 
 
-def _app_form(ctx: Ctx) -> str:
+def app_stage(ctx: Ctx) -> str:
     return ctx.services.programme.application.id
 
 
@@ -61,7 +61,7 @@ async def start(ctx: Ctx) -> None:
     if programme.application.announcement:
         intro.append(pick(programme.application.announcement, ctx.lang))
     await ctx.reply("\n\n".join(intro))
-    await ctx.services.forms.start(ctx, _app_form(ctx))
+    await ctx.services.forms.start(ctx, app_stage(ctx))
 
 
 async def apply_button(ctx: Ctx) -> None:
@@ -70,7 +70,7 @@ async def apply_button(ctx: Ctx) -> None:
     if latest is not None and latest.status in ("pending", "approved"):
         await ctx.reply(ctx.t(f"app.duplicate_{latest.status}"))
         return
-    await ctx.services.forms.start(ctx, _app_form(ctx), restart=True)
+    await ctx.services.forms.start(ctx, app_stage(ctx), restart=True)
 
 
 async def back(ctx: Ctx) -> None:
@@ -203,6 +203,7 @@ async def approve(ctx: Ctx, app_id: int) -> None:
     app = await applications.get(ctx.conn, app_id)
     assert app is not None
     await persons.grant_role(ctx.conn, app.person_id, "intern", ctx.now)
+    await stages.set_status(ctx.conn, app.person_id, app_stage(ctx), "accepted", ctx.now)
     await ctx.reply(ctx.t("app.approved_ok", id=app_id))
     programme = ctx.services.programme
     texts = ctx.services.texts
@@ -227,6 +228,7 @@ async def reject(ctx: Ctx, app_id: int, reason: str | None) -> None:
         return
     app = await applications.get(ctx.conn, app_id)
     assert app is not None
+    await stages.set_status(ctx.conn, app.person_id, app_stage(ctx), "returned", ctx.now)
     await ctx.reply(ctx.t("app.rejected_ok", id=app_id))
     texts = ctx.services.texts
 

@@ -15,6 +15,7 @@ from storage.db import Database
 if TYPE_CHECKING:
     from bot.core import Core
     from bot.delivery import Delivery
+    from bot.scheduler import Scheduler
     from scenarios.engine import FormEngine
 
 
@@ -29,3 +30,4 @@ class Services:
     delivery: Delivery = field(init=False)
     forms: FormEngine = field(init=False)
     core: Core = field(init=False)
+    scheduler: Scheduler = field(init=False)

@@ -16,7 +16,7 @@ from bot.messages import Button
 from scenarios.models import Form, Question, pick
 from scenarios.timezones import RUSSIAN_ZONES, zone_label
 from scenarios.validation import Accepted, validate
-from storage import dialogs, forms, persons
+from storage import dialogs, forms, persons, stages
 from storage.dialogs import Dialog
 from storage.forms import FormProgress
 
@@ -243,6 +243,7 @@ class FormEngine:
     async def _submit(self, ctx: Ctx, form_id: str, progress: FormProgress) -> None:
         progress.status = "submitted"
         await forms.save(ctx.conn, progress, ctx.now)
+        await stages.set_status(ctx.conn, ctx.person.id, form_id, "submitted", ctx.now)
         await dialogs.clear(ctx.conn, ctx.person.id)
         form = self.form(ctx, form_id)
         copied = {q.store_as: progress.answers.get(q.id) for q in form.questions if q.store_as}

@@ -108,18 +108,21 @@ def migration_scripts() -> list[tuple[int, str, str]]:
 
 
 async def migrate(db: Database) -> int:
-    """Apply the migrations the file has not seen yet; return the schema version."""
+    """Apply every migration the file has not seen yet; return the highest version.
+
+    Applied versions are a set, not a high-water mark, so migrations developed on
+    parallel branches (each in its own number range) apply whatever order they land in.
+    """
     conn = db.conn
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL"
         " DEFAULT CURRENT_TIMESTAMP)"
     )
-    async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
-        row = await cur.fetchone()
-    current = int(row[0]) if row else 0
+    async with conn.execute("SELECT version FROM schema_migrations") as cur:
+        applied = {int(row[0]) for row in await cur.fetchall()}
     for version, name, sql in migration_scripts():
-        if version <= current:
+        if version in applied:
             continue
         log.info("applying migration %s", name)
         try:
@@ -132,5 +135,5 @@ async def migrate(db: Database) -> int:
             if conn.in_transaction:
                 await conn.execute("ROLLBACK")
             raise
-        current = version
-    return current
+        applied.add(version)
+    return max(applied, default=0)

@@ -53,7 +53,9 @@ class App:
 
     async def start(self, *, background: bool = True) -> App:
         programme = self._programme or load_programme(self.settings.program_file)
-        db = Database(self.settings.database_path)
+        db = Database(
+            self.settings.database_path, busy_timeout_ms=self.settings.database_busy_timeout_ms
+        )
         await db.open()
         texts = Texts(default=self.settings.default_locale)
         services = Services(self.settings, programme, texts, self.clock, db)

@@ -34,18 +34,14 @@ class Core:
         lang = self.s.texts.language_for(incoming.language_code)
         try:
             async with self.s.db.transaction() as conn:
-                if incoming.update_ref and await outbox.already_processed(
-                    conn, incoming.platform, incoming.update_ref
+                if incoming.update_ref and not await outbox.claim_update(
+                    conn, incoming.platform, incoming.update_ref, self.s.clock.now()
                 ):
                     log.info("update %s/%s already handled", incoming.platform, incoming.update_ref)
                     return
                 ctx = await self._context(conn, incoming)
                 lang = ctx.lang
                 await self.route(ctx)
-                if incoming.update_ref:
-                    await outbox.mark_processed(
-                        conn, incoming.platform, incoming.update_ref, ctx.now
-                    )
                 written = ctx.written
         except sqlite3.Error:
             log.exception("storage failed while handling an update from %s", incoming.platform)
@@ -72,8 +68,7 @@ class Core:
         )
         if self.s.settings.is_coordinator(incoming.platform, incoming.user_ref):
             await persons.grant_role(conn, account.person_id, "coordinator", now)
-        person = await persons.get_person(conn, account.person_id)
-        roles = await persons.roles_of(conn, person.id)
+        person, roles = await persons.person_and_roles(conn, account.person_id)
         lang = person.locale or default_lang
         return Ctx(conn, now, self.s, incoming, person, account, roles, lang)
 

@@ -110,7 +110,7 @@ class Delivery:
             except DeliveryError as exc:
                 await self._failed(row, exc)
                 return
-            async with self.db.transaction() as conn:
+            async with self.db.statement() as conn:
                 await outbox.mark_sent(conn, row.id, self.clock.now(), ref)
         finally:
             self._inflight.discard(row.id)

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     vk_api_version: str = "5.199"
     vk_requests_per_s: float = Field(default=20.0, gt=0, le=20)
     database_path: Path = Path("data/internbot.sqlite3")
+    database_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
     program_file: Path = BUNDLED_PROGRAM
     coordinators: Annotated[list[tuple[str, str]], NoDecode] = Field(default_factory=list)
     default_locale: Literal["ru", "en"] = "ru"

@@ -2,6 +2,8 @@
 
 A single connection with an asyncio lock keeps each state transition atomic
 (one `BEGIN IMMEDIATE ... COMMIT`) without SQLite's busy errors between our own tasks.
+The connection runs statements on the event loop's thread (storage/inline_sqlite.py
+says why); its API is aiosqlite's.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from typing import Any
 
 import aiosqlite
 
+from storage import inline_sqlite
+
 log = logging.getLogger(__name__)
 
 
 class Database:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path) if str(path) != ":memory:" else path
+        self.busy_timeout_ms = busy_timeout_ms
+        """How long a write waits for another process's lock before "try again later"."""
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
@@ -35,12 +41,12 @@ class Database:
     async def open(self) -> None:
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+        self._conn = await inline_sqlite.connect(str(self.path), isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute("PRAGMA busy_timeout=5000")
+        await self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
         await migrate(self)
 
     async def close(self) -> None:
@@ -56,11 +62,25 @@ class Database:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
                 await conn.execute("COMMIT")
+            except BaseException:
+                # SQLite may already have rolled back by itself (disk full, I/O error), and
+                # a failed COMMIT leaves the transaction open: close it either way, so the
+                # next update does not start inside this one.
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run ONE write statement on its own under the lock.
+
+        SQLite commits a lone statement atomically by itself, so this is one round trip
+        where `transaction()` needs three (BEGIN, statement, COMMIT). Use it only for a
+        single statement: two statements here are two separate commits.
+        """
+        async with self._lock:
+            yield self.conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -77,23 +97,26 @@ class Database:
             return await fetchall(conn, sql, params)
 
 
+# Each helper is ONE trip to aiosqlite's worker thread (execute + fetch + close in the
+# thread), not three: the thread hand-off, not SQLite, is what an update mostly costs.
+
+
 async def fetchone(
     conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
 ) -> aiosqlite.Row | None:
-    async with conn.execute(sql, tuple(params)) as cur:
-        return await cur.fetchone()
+    rows = await conn.execute_fetchall(sql, tuple(params))
+    return next(iter(rows), None)
 
 
 async def fetchall(
     conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
 ) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, tuple(params)) as cur:
-        return list(await cur.fetchall())
+    return list(await conn.execute_fetchall(sql, tuple(params)))
 
 
 async def insert(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> int:
-    async with conn.execute(sql, tuple(params)) as cur:
-        return int(cur.lastrowid or 0)
+    row = await conn.execute_insert(sql, tuple(params))
+    return int(row[0]) if row else 0
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

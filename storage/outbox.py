@@ -125,20 +125,17 @@ async def status_counts(conn: aiosqlite.Connection, key_prefix: str = "") -> dic
     return {r["status"]: r["n"] for r in rows}
 
 
-async def already_processed(conn: aiosqlite.Connection, platform: str, update_ref: str) -> bool:
-    row = await fetchone(
-        conn,
-        "SELECT 1 FROM processed_updates WHERE platform = ? AND update_ref = ?",
-        (platform, update_ref),
-    )
-    return row is not None
-
-
-async def mark_processed(
+async def claim_update(
     conn: aiosqlite.Connection, platform: str, update_ref: str, now: datetime
-) -> None:
-    await conn.execute(
+) -> bool:
+    """Record an update as handled; False when it already was (a messenger re-delivered it).
+
+    Call it inside the update's transaction: if handling fails, the claim rolls back
+    with everything else and a re-delivery is handled afresh.
+    """
+    cur = await conn.execute(
         "INSERT OR IGNORE INTO processed_updates(platform, update_ref, processed_at)"
         " VALUES (?, ?, ?)",
         (platform, update_ref, to_iso(now)),
     )
+    return cur.rowcount > 0

@@ -65,15 +65,16 @@ async def ensure_account(
 ) -> tuple[Account, bool]:
     """Find the account of whoever wrote, creating the person on first contact."""
     stamp = to_iso(now)
-    account = await find_account(conn, platform, user_ref)
-    if account is not None:
-        await conn.execute(
-            "UPDATE accounts SET last_seen_at = ?, chat_ref = ?, unreachable_at = NULL,"
-            " display_name = COALESCE(?, display_name),"
-            " language_code = COALESCE(?, language_code) WHERE id = ?",
-            (stamp, chat_ref, display_name, language_code, account.id),
-        )
-        return account, False
+    row = await fetchone(  # one round trip finds and touches a known account
+        conn,
+        "UPDATE accounts SET last_seen_at = ?, chat_ref = ?, unreachable_at = NULL,"
+        " display_name = COALESCE(?, display_name),"
+        " language_code = COALESCE(?, language_code) WHERE platform = ? AND user_ref = ?"
+        " RETURNING *",
+        (stamp, chat_ref, display_name, language_code, platform, user_ref),
+    )
+    if row is not None:
+        return _account(row), False
     person_id = await insert(
         conn, "INSERT INTO persons(locale, created_at) VALUES (?, ?)", (locale, stamp)
     )
@@ -95,6 +96,19 @@ async def get_person(conn: aiosqlite.Connection, person_id: int) -> Person:
     if row is None:
         raise KeyError(person_id)
     return _person(row)
+
+
+async def person_and_roles(conn: aiosqlite.Connection, person_id: int) -> tuple[Person, set[str]]:
+    """A person and their roles in one query: the core needs both for every update."""
+    row = await fetchone(
+        conn,
+        "SELECT p.*, (SELECT group_concat(role) FROM roles r WHERE r.person_id = p.id) AS role_list"
+        " FROM persons p WHERE p.id = ?",
+        (person_id,),
+    )
+    if row is None:
+        raise KeyError(person_id)
+    return _person(row), set(filter(None, (row["role_list"] or "").split(",")))
 
 
 _PERSON_FIELDS = {"full_name", "email", "locale", "timezone"}

@@ -1,4 +1,4 @@
-# The two commands: `make run` (the bot) and `make test` (the whole suite).
+# The two commands: `make run` (the bot) and `make test` (the whole suite); `make bench` measures.
 # Each creates .venv and installs what it needs when missing.
 PYTHON ?= python3
 VENV := .venv
@@ -18,6 +18,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# Benchmarks (not tests): figures to bench/results/latest.json; see docs/performance.md.
+bench: $(STAMP)
+	$(PY) -m bench
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

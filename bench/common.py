@@ -21,9 +21,8 @@ class RecordingMessenger:
     never the whole transcript, so it does not distort memory figures.
     """
 
-    platform = PLATFORM
-
-    def __init__(self) -> None:
+    def __init__(self, platform: str = PLATFORM) -> None:
+        self.platform = platform
         self.last: dict[str, Reply] = {}
         self.count: Counter[str] = Counter()
         self.sent = 0
@@ -36,14 +35,14 @@ class RecordingMessenger:
 
 
 def bench_settings(folder: Path, **overrides: object) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_path=folder / "bench.sqlite3",
-        coordinators=[(PLATFORM, COORDINATOR)],
-        default_locale="ru",
-        log_level="WARNING",
-        **overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "database_path": folder / "bench.sqlite3",
+        "coordinators": [(PLATFORM, COORDINATOR)],
+        "default_locale": "ru",
+        "log_level": "WARNING",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
 
 
 async def start_app(folder: Path, *, background: bool = False) -> tuple[App, RecordingMessenger]:

@@ -1,0 +1,70 @@
+"""Which benchmarks `make bench` runs, and the figures the result file always carries.
+
+To add a benchmark: write `bench/bench_<name>.py` with `NAME` and `run() -> dict`
+(sync or async) and add its module to BENCHMARKS. A figure listed in FIGURES that no
+benchmark produced is written as null with its `pending` note, so readers of
+bench/results/latest.json can tell "not measured yet" from "zero".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BENCHMARKS: list[str] = [
+    "bench.bench_engine",
+    "bench.bench_aiogram_floor",
+    "bench.bench_memory",
+]
+
+
+@dataclass(frozen=True)
+class Figure:
+    unit: str
+    meaning: str
+    pending: str = ""
+    """Why the figure may be missing: what has to land before a benchmark can measure it."""
+
+
+FIGURES: dict[str, Figure] = {
+    "engine_updates_per_s": Figure(
+        "updates/s",
+        "2,000 interns complete the application and the survey at once through the real core "
+        "and SQLite: updates handled per second with the engine saturated",
+    ),
+    "engine_p99_ms": Figure(
+        "ms",
+        "99th percentile from Core.handle() called to its replies delivered, with ~1,000 "
+        "updates/s offered by the same 2,000 interns",
+    ),
+    "aiogram_floor_updates_per_s": Figure(
+        "updates/s", "a bare aiogram echo handler fed the same updates in-process (no network)",
+    ),
+    "http_updates_per_s": Figure(
+        "updates/s", "500 interns over HTTP: the real aiogram polling loop against the fake Bot API",
+        pending="pending: needs the Telegram adapter (issue 3) and tests/fakes FakeTelegramServer",
+    ),
+    "telegram_broadcast_per_s": Figure(
+        "messages/s", "a coordinator broadcast delivered to the fake Bot API through the rate limiter",
+        pending="pending: needs the rate-limited outbox (issue 4) and broadcasts (issue 7)",
+    ),
+    "telegram_429_count": Figure(
+        "count", "429 Too Many Requests answers the fake Bot API gave during that broadcast",
+        pending="pending: needs the rate-limited outbox (issue 4) and broadcasts (issue 7)",
+    ),
+    "vk_broadcast_seconds_10000": Figure(
+        "s", "time to deliver a broadcast to 10,000 VK recipients (100 peer_ids per call, 20 req/s)",
+        pending="pending: needs the VK adapter (issue 3) and the rate-limited outbox (issue 4)",
+    ),
+    "scheduler_tick_ms_100k": Figure(
+        "ms", "one scheduler tick with 100,000 stored reminders",
+        pending="pending: needs the reminders (issue 4)",
+    ),
+    "rss_mb_10k_idle": Figure(
+        "MiB", "resident memory of the started bot (App with its loops) with 10,000 persons, idle",
+    ),
+    "rss_mb_10k_broadcast_peak": Figure(
+        "MiB",
+        "peak resident memory while 10,000 outbox rows are written with bot.context.notify "
+        "and delivered by Delivery to in-process messengers",
+    ),
+}

@@ -14,8 +14,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from bot.clock import to_iso
-from bot.clock import FakeClock
+from bot.clock import FakeClock, to_iso
 from storage.db import Database
 
 TEAM_SIZE = 5

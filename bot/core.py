@@ -51,7 +51,12 @@ class Core:
             log.exception("handler failed on an update from %s", incoming.platform)
             await self._sorry(incoming, lang)
             return
-        await self.s.delivery.flush(written)
+        try:
+            await self.s.delivery.flush(written)
+        except Exception:
+            # The update and its replies are committed; whatever was not recorded as sent
+            # stays pending and the outbox loop delivers it. The adapter must not see this.
+            log.exception("delivering replies failed; the outbox loop will retry them")
 
     async def _sorry(self, incoming: Incoming, lang: str) -> None:
         reply = Reply(self.s.texts.get(lang, "common.try_again_later"))

@@ -1,0 +1,1 @@
+"""Helpers for the fault drills: real processes that are killed and restarted."""

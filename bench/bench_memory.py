@@ -45,12 +45,12 @@ def announcement(lang: str) -> Reply:
     return Reply(text, [[Button("📅 В календарь", "cal|final")]])
 
 
-async def measure(folder: Path) -> dict[str, float]:
+async def measure(folder: Path, idle_seconds: float) -> dict[str, float]:
     app = await App(bench_settings(folder, coordinators=[])).start(background=True)
     messengers = [RecordingMessenger("telegram"), RecordingMessenger("vk")]
     for messenger in messengers:
         app.s.delivery.register(messenger)
-    await asyncio.sleep(IDLE_SECONDS)
+    await asyncio.sleep(idle_seconds)
     gc.collect()
     idle = rss_mb()
 
@@ -80,11 +80,11 @@ async def measure(folder: Path) -> dict[str, float]:
     }
 
 
-def run(persons: int = PERSONS) -> dict[str, object]:
+def run(persons: int = PERSONS, idle_seconds: float = IDLE_SECONDS) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as folder:
         counts = seed(Path(folder) / "bench.sqlite3", persons)
         result = subprocess.run(
-            [sys.executable, "-m", "bench.bench_memory", folder],
+            [sys.executable, "-m", "bench.bench_memory", folder, str(idle_seconds)],
             cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=TIMEOUT_S + 60, check=False,
         )
     if result.returncode != 0:
@@ -95,4 +95,4 @@ def run(persons: int = PERSONS) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(measure(Path(sys.argv[1])))))
+    print(json.dumps(asyncio.run(measure(Path(sys.argv[1]), float(sys.argv[2])))))

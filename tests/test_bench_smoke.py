@@ -1,0 +1,54 @@
+"""The benchmarks at toy size, so `make bench` cannot rot between runs.
+
+Not a measurement: each benchmark runs end to end on a handful of people and must
+return its figures (the engine bench itself checks every intern got through).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import __main__ as runner
+from bench import bench_aiogram_floor, bench_engine, bench_memory
+from bench.registry import BENCHMARKS, FIGURES
+
+
+async def test_engine_bench_runs_interns_through_both_forms() -> None:
+    figures = await bench_engine.run(interns=8, paced_rate=1_000_000)
+    assert figures["engine_updates"] == 8 * len(bench_engine.SCRIPT)
+    assert figures["engine_updates_per_s"] > 0 and figures["engine_p99_ms"] > 0
+
+
+async def test_aiogram_floor_answers_every_update() -> None:
+    figures = await bench_aiogram_floor.run(interns=8)
+    assert figures["aiogram_floor_updates"] == 8 * len(bench_engine.SCRIPT)
+
+
+def test_memory_bench_seeds_and_measures_in_a_child() -> None:
+    figures = bench_memory.run(persons=120, idle_seconds=0)
+    assert figures["memory_persons"] == 120
+    assert 0 < figures["rss_mb_10k_idle"] <= figures["rss_mb_10k_broadcast_peak"]  # type: ignore[operator]
+
+
+def test_result_file_has_every_figure_and_says_which_are_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "RESULTS", tmp_path / "latest.json")
+    monkeypatch.setattr(runner, "BENCHMARKS", ["tests.test_bench_smoke"])
+    assert runner.main([]) == 0
+    result = json.loads((tmp_path / "latest.json").read_text())
+    assert set(FIGURES) <= set(result)
+    assert result["engine_updates_per_s"] == 1.0
+    assert result["http_updates_per_s"] is None
+    assert result["pending"]["http_updates_per_s"].startswith("pending")
+    assert "engine_updates_per_s" not in result["pending"]
+    assert result["machine"]["cores"] and result["machine"]["python"]
+    assert all(name.startswith("bench.bench_") for name in BENCHMARKS)
+
+
+def run() -> dict[str, object]:
+    """A stand-in benchmark for the runner test above."""
+    return {"engine_updates_per_s": 1.0, "smoke_extra_ms": 2.0}

@@ -97,8 +97,8 @@ class Database:
             return await fetchall(conn, sql, params)
 
 
-# Each helper is ONE trip to aiosqlite's worker thread (execute + fetch + close in the
-# thread), not three: the thread hand-off, not SQLite, is what an update mostly costs.
+# Each helper is ONE call into the connection (execute, fetch and close together), not
+# three: per-call overhead, not SQLite, was most of what an update cost.
 
 
 async def fetchone(

@@ -92,6 +92,7 @@ async def notify(
     kind: str = "notice",
     not_before: datetime | None = None,
     written: list[int] | None = None,
+    expires_at: datetime | None = None,
 ) -> bool:
     """Outbox a message to a person; usable outside an update (scheduler, broadcasts)."""
     accounts = [a for a in await persons.accounts_of(conn, person_id) if not a.unreachable]
@@ -112,6 +113,7 @@ async def notify(
         now=now,
         kind=kind,
         not_before=not_before,
+        expires_at=expires_at,
     )
     if row_id and written is not None and kind == "notice" and not_before is None:
         written.append(row_id)

@@ -164,6 +164,11 @@ class Reminders(Strict):
     before_deadline: list[Duration] = Field(default_factory=lambda: ["48h"])
     deadline_morning: str | None = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
     silence_after: Duration | None = "3d"
+    """A kind nudge after this long without a word from an intern in an open stage."""
+    silence_escalate_after: Duration | None = "7d"
+    """Still silent this long: the team's tutor is told (once per stage)."""
+    overdue_after: Duration | None = "1h"
+    """This long after a missed deadline the tutor is told and the intern gets the next step."""
 
 
 class Escalation(Strict):

@@ -44,16 +44,22 @@ async def enqueue(
     now: datetime,
     kind: str = "reply",
     not_before: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> int | None:
-    """Write a message once per key; a second write with the same key is a no-op."""
+    """Write a message once per key; a second write with the same key is a no-op.
+
+    `expires_at`: past this moment the message is useless (a reminder of an event that
+    has begun) and delivery drops it instead of sending it late.
+    """
     stamp = to_iso(now)
     cur = await conn.execute(
         "INSERT OR IGNORE INTO outbox(idem_key, person_id, platform, chat_ref, kind, body,"
-        " not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " not_before, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             idem_key, person_id, platform, chat_ref, kind,
             json.dumps(reply.to_json(), ensure_ascii=False),
             to_iso(not_before) if not_before else stamp, stamp,
+            to_iso(expires_at) if expires_at else None,
         ),
     )
     return cur.lastrowid if cur.rowcount else None

@@ -1,0 +1,356 @@
+"""Reminders, nudges and overdue flags: planned as rows, acted on by the scheduler tick.
+
+Every intern gets a plan from the programme file (before each event, before each
+deadline and on its morning, a nudge after days of silence, a flag when a deadline is
+missed), stored in `reminders` with moments taken from bot/timetable.py, so a
+coordinator's move re-plans the same rows. The tick turns due rows into outbox rows
+with idempotency keys; a reminder whose purpose is gone (the stage is done) is
+skipped, and one that comes too late after downtime (the event has begun) is dropped
+and logged rather than sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot import timetable
+from bot.clock import to_iso
+from bot.context import notify
+from bot.local_time import after_quiet_hours, before_event, local_morning_before, spoken, zone_of
+from bot.messages import Button, Reply
+from bot.services import Services
+from scenarios.models import Programme, Stage, pick
+from scenarios.timespec import parse_duration
+from storage import attention, persons, stages, teams
+from storage import flags as flag_store
+from storage import reminders as store
+from storage.reminders import Planned, Reminder
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+MAX_BATCHES_PER_TICK = 20
+"""Catching up after downtime: at most 10,000 rows per tick, the rest on the next ones."""
+MORNING_MARGIN = timedelta(hours=1)
+"""The "deadline morning" reminder is moved a day earlier when the deadline is this close."""
+
+
+def register(s: Services) -> None:
+    s.scheduler.add("reminders", tick)
+
+
+@dataclass(frozen=True, slots=True)
+class Moments:
+    """The effective timetable, read once per planning pass (overrides win over the file)."""
+
+    events: dict[str, datetime]
+    deadlines: dict[str, datetime]
+    opens: dict[str, datetime | None]
+
+
+async def moments(conn: aiosqlite.Connection, programme: Programme) -> Moments:
+    events = {e.id: await timetable.event_start(conn, programme, e.id) for e in programme.events}
+    deadlines: dict[str, datetime] = {}
+    opens: dict[str, datetime | None] = {}
+    for stage in _reminded_stages(programme):
+        deadline = await timetable.stage_deadline(conn, programme, stage.id)
+        assert deadline is not None
+        deadlines[stage.id] = deadline
+        opens[stage.id] = await timetable.stage_opens(conn, programme, stage.id)
+    return Moments(events, deadlines, opens)
+
+
+def _reminded_stages(programme: Programme) -> list[Stage]:
+    """Stages that ask something of an intern by a deadline (not the application itself)."""
+    return [s for s in programme.stages if s.kind != "application" and s.deadline]
+
+
+def plan_for(
+    s: Services, person_id: int, zone: ZoneInfo, at: Moments, now: datetime,
+    only: set[tuple[str, str]] | None = None,
+) -> list[Planned]:
+    """One person's reminders; `only` limits it to moved items (("event", id), ("deadline", id)...)."""
+    rules, quiet = s.programme.reminders, s.programme.quiet_hours
+
+    def wanted(kind: str, item: str) -> bool:
+        return only is None or (kind, item) in only
+
+    plan: list[Planned] = []
+    for event_id, start in at.events.items():
+        if start <= now or not wanted("event", event_id):
+            continue
+        for label in rules.before_event:
+            due = before_event(start - parse_duration(label), start, zone, quiet)
+            plan.append(Planned(person_id, "event", event_id, label, start, due))
+    for stage_id, deadline in at.deadlines.items():
+        if deadline <= now:
+            continue
+        if wanted("deadline", stage_id):
+            for label in rules.before_deadline:
+                raw = deadline - parse_duration(label)
+                due = after_quiet_hours(raw, zone, quiet)
+                plan.append(Planned(person_id, "deadline", stage_id, label, deadline,
+                                    due if due < deadline else raw))
+            if rules.deadline_morning:
+                morning = local_morning_before(deadline, zone, rules.deadline_morning, MORNING_MARGIN)
+                due = after_quiet_hours(morning, zone, quiet)
+                plan.append(Planned(person_id, "deadline", stage_id, "morning", deadline,
+                                    due if due < deadline else morning))
+            if rules.overdue_after:
+                plan.append(Planned(person_id, "overdue", stage_id, "", deadline,
+                                    deadline + parse_duration(rules.overdue_after)))
+        if rules.silence_after and (wanted("opens", stage_id) or wanted("deadline", stage_id)):
+            opened = at.opens[stage_id] or now
+            due = after_quiet_hours(opened + parse_duration(rules.silence_after), zone, quiet)
+            plan.append(Planned(person_id, "silence", stage_id, "", opened, due))
+    return plan
+
+
+async def plan_people(
+    conn: aiosqlite.Connection, s: Services, person_ids: list[int], now: datetime,
+    only: set[tuple[str, str]] | None = None,
+) -> int:
+    """(Re-)plan these people; rows of a moved item get the new moment and are due again."""
+    at = await moments(conn, s.programme)
+    zones = await store.zones(conn, person_ids)
+    plan: list[Planned] = []
+    for person_id in person_ids:
+        zone = zone_of(zones.get(person_id), s.settings.default_timezone)
+        plan.extend(plan_for(s, person_id, zone, at, now, only))
+        if only is None:
+            await store.mark_planned(conn, person_id, now)
+    await store.upsert(conn, plan)
+    return len(plan)
+
+
+async def follow_schedule_changes(
+    conn: aiosqlite.Connection, s: Services, now: datetime,
+    items: set[tuple[str, str]] | None = None,
+) -> int:
+    """Re-plan everyone's rows of moved items: the ones given, or those changed since last seen."""
+    seen = await flag_store.get(conn, flag_store.SCHEDULE_SEEN) or ""
+    changed = await store.schedule_changes(conn, seen)
+    moved = set(items or ()) | {(kind, item) for kind, item, _ in changed}
+    if not moved:
+        return 0
+    if changed:
+        await flag_store.put(conn, flag_store.SCHEDULE_SEEN, max(c[2] for c in changed), now)
+    people = await store.planned_people(conn)
+    log.info("re-planning %s for %s people", sorted(moved), len(people))
+    return await plan_people(conn, s, people, now, moved)
+
+
+async def tick(s: Services, now: datetime) -> int:
+    """Plan new interns, follow moves, then act on every due row (in batches)."""
+    async with s.db.transaction() as conn:
+        await follow_schedule_changes(conn, s, now)
+        newcomers = await store.unplanned_interns(conn)
+        if newcomers:
+            await plan_people(conn, s, newcomers, now)
+    done = 0
+    for _ in range(MAX_BATCHES_PER_TICK):
+        async with s.db.transaction() as conn:
+            rows = await store.due(conn, now, BATCH)
+            if rows:
+                done += await Acting(conn, s, now).run(rows)
+        if len(rows) < BATCH:
+            break
+    return done
+
+
+class Acting:
+    """One batch of due rows inside one transaction: decide, write the outbox, record why."""
+
+    def __init__(self, conn: aiosqlite.Connection, s: Services, now: datetime) -> None:
+        self.conn, self.s, self.now = conn, s, now
+        self.texts = s.texts
+        self.rules = s.programme.reminders
+        self.quiet = s.programme.quiet_hours
+
+    async def run(self, rows: list[Reminder]) -> int:
+        people = await store.recipients(self.conn, sorted({r.person_id for r in rows}))
+        latest: dict[tuple[int, str, str], Reminder] = {}
+        for row in rows:
+            if row.kind in ("event", "deadline"):
+                key = (row.person_id, row.kind, row.ref)
+                if key not in latest or row.due_at >= latest[key].due_at:
+                    latest[key] = row
+        sent = 0
+        for row in rows:
+            who = people.get(row.person_id)
+            if who is None or not who.active:
+                await self.finish(row, "cancelled", "no longer an intern")
+            elif row.kind in ("event", "deadline") and latest[(row.person_id, row.kind, row.ref)] is not row:
+                await self.finish(row, "stale", "superseded by a later reminder of the same item")
+            else:
+                zone = zone_of(who.timezone, self.s.settings.default_timezone)
+                handler = getattr(self, f"_{row.kind}")
+                sent += await handler(row, zone)
+        return sent
+
+    async def finish(self, row: Reminder, state: str, note: str) -> None:
+        if state == "stale":
+            log.info("reminder %s (%s %s %s) dropped: %s", row.id, row.kind, row.ref, row.slot, note)
+        await store.finish(self.conn, row.id, state, self.now, note)
+
+    def key(self, row: Reminder, extra: str = "") -> str:
+        moment = row.moment.strftime("%Y%m%dT%H%M")
+        return f"rem:{row.kind}:{row.ref}:{row.slot}:{row.person_id}:{moment}{extra}"
+
+    def later(self, zone: ZoneInfo) -> datetime | None:
+        """Non-urgent messages wait out the reader's quiet hours."""
+        moment = after_quiet_hours(self.now, zone, self.quiet)
+        return moment if moment > self.now else None
+
+    async def _event(self, row: Reminder, zone: ZoneInfo) -> int:
+        if self.now >= row.moment:
+            await self.finish(row, "stale", "the event has already begun")
+            return 0
+        event = self.s.programme.event(row.ref)
+        texts = self.texts
+
+        def build(lang: str) -> Reply:
+            text = texts.get(lang, "rem.event", title=pick(event.title, lang),
+                             when=spoken(texts, lang, row.moment, zone), link=event.link)
+            buttons = [[Button(texts.get(lang, "rem.join"), url=event.link)]] if event.link else []
+            return Reply(text, buttons)
+
+        wait = before_event(self.now, row.moment, zone, self.quiet)
+        await notify(self.conn, self.s, row.person_id, self.key(row), build, now=self.now,
+                     kind="reminder", not_before=wait if wait > self.now else None,
+                     expires_at=row.moment)
+        await self.finish(row, "sent", "")
+        return 1
+
+    async def _open_for(self, row: Reminder) -> bool | None:
+        """True if the stage asks something of the person now; None if it is done."""
+        status = await stages.status(self.conn, row.person_id, row.ref)
+        if status in stages.FINISHED:
+            return None
+        if status in ("open", "returned"):
+            return True
+        opens = await timetable.stage_opens(self.conn, self.s.programme, row.ref)
+        return status is None and opens is not None and opens <= self.now
+
+    async def _deadline(self, row: Reminder, zone: ZoneInfo) -> int:
+        if self.now >= row.moment:
+            await self.finish(row, "stale", "the deadline has passed")
+            return 0
+        if not await self._open_for(row):
+            await self.finish(row, "skipped", "stage done or not open")
+            return 0
+        stage = self.s.programme.stage(row.ref)
+        texts = self.texts
+
+        def build(lang: str) -> Reply:
+            return Reply(texts.get(lang, "rem.deadline", stage=pick(stage.title, lang),
+                                   when=spoken(texts, lang, row.moment, zone)))
+
+        await notify(self.conn, self.s, row.person_id, self.key(row), build, now=self.now,
+                     kind="reminder", not_before=self.later(zone), expires_at=row.moment)
+        await self.finish(row, "sent", "")
+        return 1
+
+    async def _silence(self, row: Reminder, zone: ZoneInfo) -> int:
+        deadline = await timetable.stage_deadline(self.conn, self.s.programme, row.ref)
+        if deadline is not None and self.now >= deadline:
+            await self.finish(row, "skipped", "deadline passed: the overdue flag takes over")
+            return 0
+        open_now = await self._open_for(row)
+        if open_now is None:
+            await self.finish(row, "skipped", "stage done")
+            return 0
+        assert self.rules.silence_after is not None
+        nudge_after = parse_duration(self.rules.silence_after)
+        if not open_now:  # a stage a coordinator opens by hand: look again later
+            await store.reschedule(self.conn, row.id, self.now + nudge_after)
+            return 0
+        seen = await store.last_seen(self.conn, row.person_id)
+        since = max(seen, row.moment) if seen else row.moment
+        silent = self.now - since
+        if silent < nudge_after:
+            again = after_quiet_hours(since + nudge_after, zone, self.quiet)
+            await store.reschedule(self.conn, row.id, again)
+            return 0
+        stage = self.s.programme.stage(row.ref)
+        texts = self.texts
+        sent = 0
+
+        def build(lang: str) -> Reply:
+            when = spoken(texts, lang, deadline, zone) if deadline else ""
+            return Reply(texts.get(lang, "rem.silence", stage=pick(stage.title, lang), when=when))
+
+        if await notify(self.conn, self.s, row.person_id, self.key(row, ":" + to_iso(since)), build,
+                        now=self.now, kind="reminder", not_before=self.later(zone),
+                        expires_at=deadline):
+            sent += 1
+        escalate = self.rules.silence_escalate_after
+        if escalate and silent >= parse_duration(escalate):
+            days = silent.days
+            sent += await self._tell_tutor(row, "silent", "rem.tutor_silent", deadline, days=days)
+            await self.finish(row, "sent", "tutor told")
+        elif escalate:
+            await store.reschedule(self.conn, row.id, since + parse_duration(escalate))
+        else:
+            await self.finish(row, "sent", "")
+        return sent
+
+    async def _overdue(self, row: Reminder, zone: ZoneInfo) -> int:
+        if not await self._open_for(row):
+            await self.finish(row, "skipped", "stage done or never opened")
+            return 0
+        sent = await self._tell_tutor(row, "overdue", "rem.tutor_overdue", row.moment)
+        if not sent:
+            await self.finish(row, "skipped", "already flagged")
+            return 0
+        stage = self.s.programme.stage(row.ref)
+        texts = self.texts
+
+        def build(lang: str) -> Reply:
+            step = pick(stage.instructions, lang) or texts.get(lang, "rem.next_step_generic")
+            return Reply(texts.get(lang, "rem.overdue", stage=pick(stage.title, lang),
+                                   when=spoken(texts, lang, row.moment, zone), step=step))
+
+        await notify(self.conn, self.s, row.person_id, self.key(row), build, now=self.now,
+                     kind="reminder", not_before=self.later(zone))
+        await self.finish(row, "sent", "tutor told")
+        return sent + 1
+
+    async def _tell_tutor(
+        self, row: Reminder, kind: str, text_key: str, deadline: datetime | None, **extra: object
+    ) -> int:
+        """Raise the attention item once; the first time, tell the tutor (or the coordinators)."""
+        stage = self.s.programme.stage(row.ref)
+        status = await stages.status(self.conn, row.person_id, row.ref)
+        detail = f"{stage.id}: {status or 'nothing handed in'}"
+        if not await attention.raise_once(self.conn, row.person_id, kind, row.ref, detail, self.now):
+            return 0
+        person = await persons.get_person(self.conn, row.person_id)
+        team = await teams.team_of(self.conn, row.person_id)
+        tutor = team.tutor_id if team else None
+        readers = [tutor] if tutor else await persons.persons_with_role(self.conn, "coordinator")
+        texts = self.texts
+        told = 0
+        for reader in readers:
+            reader_zone = zone_of((await persons.get_person(self.conn, reader)).timezone,
+                                  self.s.settings.default_timezone)
+
+            def build(lang: str, zone: ZoneInfo = reader_zone) -> Reply:
+                state = texts.get(lang, f"rem.state.{status or 'none'}")
+                return Reply(texts.get(
+                    lang, text_key, name=person.full_name or f"#{person.id}",
+                    team=team.name if team else texts.get(lang, "rem.no_team"),
+                    stage=pick(stage.title, lang),
+                    when=spoken(texts, lang, deadline, zone) if deadline else "", state=state, **extra,
+                ))
+
+            key = f"att:{kind}:{row.ref}:{row.person_id}:{reader}"
+            told += await notify(self.conn, self.s, reader, key, build, now=self.now, kind="escalation",
+                                 not_before=after_quiet_hours(self.now, reader_zone, self.quiet))
+        return max(told, 1)
+

@@ -1,0 +1,199 @@
+"""Reminder rows: what to remind whom of, when, and what became of it.
+
+The tick only ever reads planned rows that are due (a partial index), so its cost
+does not grow with the reminders already sent. Planning is an upsert keyed by
+(person, kind, ref, slot): re-planning after a coordinator moves a deadline updates
+the same rows, and a row whose moment changed is planned again even if it was sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import from_iso, to_iso
+from storage.db import fetchall, fetchone
+
+KINDS = ("event", "deadline", "silence", "overdue")
+STATES = ("planned", "sent", "skipped", "stale", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A reminder to store: `moment` is what it is about, `due_at` when to act on it."""
+
+    person_id: int
+    kind: str
+    ref: str
+    slot: str
+    moment: datetime
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    id: int
+    person_id: int
+    kind: str
+    ref: str
+    slot: str
+    moment: datetime
+    due_at: datetime
+    state: str
+
+
+def _row(row: aiosqlite.Row) -> Reminder:
+    return Reminder(
+        row["id"], row["person_id"], row["kind"], row["ref"], row["slot"],
+        from_iso(row["moment"]), from_iso(row["due_at"]), row["state"],
+    )
+
+
+async def upsert(conn: aiosqlite.Connection, items: list[Planned]) -> None:
+    """Store a plan; a row whose moment moved is planned afresh, others keep their state."""
+    await conn.executemany(
+        "INSERT INTO reminders(person_id, kind, ref, slot, moment, due_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(person_id, kind, ref, slot) DO UPDATE SET"
+        " state = CASE WHEN reminders.moment = excluded.moment THEN reminders.state"
+        " ELSE 'planned' END,"
+        " due_at = CASE WHEN reminders.moment = excluded.moment AND reminders.state != 'planned'"
+        " THEN reminders.due_at ELSE excluded.due_at END,"
+        " moment = excluded.moment, note = NULL",
+        [
+            (p.person_id, p.kind, p.ref, p.slot, to_iso(p.moment), to_iso(p.due_at))
+            for p in items
+        ],
+    )
+
+
+async def due(conn: aiosqlite.Connection, now: datetime, limit: int = 500) -> list[Reminder]:
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM reminders WHERE state = 'planned' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+        (to_iso(now), limit),
+    )
+    return [_row(r) for r in rows]
+
+
+async def finish(
+    conn: aiosqlite.Connection, reminder_id: int, state: str, now: datetime, note: str = ""
+) -> None:
+    if state not in STATES or state == "planned":
+        raise ValueError(state)
+    await conn.execute(
+        "UPDATE reminders SET state = ?, done_at = ?, note = ? WHERE id = ?",
+        (state, to_iso(now), note or None, reminder_id),
+    )
+
+
+async def reschedule(conn: aiosqlite.Connection, reminder_id: int, due_at: datetime) -> None:
+    await conn.execute(
+        "UPDATE reminders SET due_at = ? WHERE id = ?", (to_iso(due_at), reminder_id)
+    )
+
+
+async def of_person(conn: aiosqlite.Connection, person_id: int) -> list[Reminder]:
+    rows = await fetchall(
+        conn, "SELECT * FROM reminders WHERE person_id = ? ORDER BY due_at, id", (person_id,)
+    )
+    return [_row(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    kind: str
+    ref: str
+    slot: str
+    first_due: datetime
+    people: int
+
+
+async def upcoming(conn: aiosqlite.Connection, now: datetime, limit: int = 10) -> list[Upcoming]:
+    """What the tick will do next, one line per item and slot (for the coordinator)."""
+    rows = await fetchall(
+        conn,
+        "SELECT kind, ref, slot, MIN(due_at) AS first_due, COUNT(*) AS n FROM reminders"
+        " WHERE state = 'planned' AND due_at >= ? GROUP BY kind, ref, slot"
+        " ORDER BY first_due LIMIT ?",
+        (to_iso(now), limit),
+    )
+    return [
+        Upcoming(r["kind"], r["ref"], r["slot"], from_iso(r["first_due"]), r["n"]) for r in rows
+    ]
+
+
+async def unplanned_interns(conn: aiosqlite.Connection, limit: int = 200) -> list[int]:
+    """Interns who have no plan yet (just approved, or given the role by a coordinator)."""
+    rows = await fetchall(
+        conn,
+        "SELECT r.person_id FROM roles r JOIN persons p ON p.id = r.person_id"
+        " LEFT JOIN reminder_plans rp ON rp.person_id = r.person_id"
+        " WHERE r.role = 'intern' AND rp.person_id IS NULL AND p.deleted_at IS NULL"
+        " ORDER BY r.person_id LIMIT ?",
+        (limit,),
+    )
+    return [r["person_id"] for r in rows]
+
+
+async def planned_people(conn: aiosqlite.Connection) -> list[int]:
+    rows = await fetchall(conn, "SELECT person_id FROM reminder_plans ORDER BY person_id")
+    return [r["person_id"] for r in rows]
+
+
+async def mark_planned(conn: aiosqlite.Connection, person_id: int, now: datetime) -> None:
+    await conn.execute(
+        "INSERT OR REPLACE INTO reminder_plans(person_id, planned_at) VALUES (?, ?)",
+        (person_id, to_iso(now)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    timezone: str | None
+    active: bool
+    """Still an intern and not deleted: otherwise their reminders are cancelled."""
+
+
+async def recipients(conn: aiosqlite.Connection, person_ids: list[int]) -> dict[int, Recipient]:
+    if not person_ids:
+        return {}
+    marks = ",".join("?" * len(person_ids))
+    rows = await fetchall(
+        conn,
+        "SELECT p.id, p.timezone, p.deleted_at IS NULL AND EXISTS(SELECT 1 FROM roles r"
+        " WHERE r.person_id = p.id AND r.role = 'intern') AS active"
+        f" FROM persons p WHERE p.id IN ({marks})",
+        person_ids,
+    )
+    return {r["id"]: Recipient(r["timezone"], bool(r["active"])) for r in rows}
+
+
+async def zones(conn: aiosqlite.Connection, person_ids: list[int]) -> dict[int, str | None]:
+    found: dict[int, str | None] = {}
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await fetchall(
+            conn, f"SELECT id, timezone FROM persons WHERE id IN ({marks})", chunk
+        )
+        found.update((r["id"], r["timezone"]) for r in rows)
+    return found
+
+
+async def last_seen(conn: aiosqlite.Connection, person_id: int) -> datetime | None:
+    row = await fetchone(
+        conn, "SELECT MAX(last_seen_at) AS seen FROM accounts WHERE person_id = ?", (person_id,)
+    )
+    return from_iso(row["seen"]) if row and row["seen"] else None
+
+
+async def schedule_changes(conn: aiosqlite.Connection, since: str) -> list[tuple[str, str, str]]:
+    """Timetable overrides changed after `since` (an ISO stamp): (kind, item id, changed_at)."""
+    rows = await fetchall(
+        conn,
+        "SELECT item_kind, item_id, changed_at FROM schedule_overrides WHERE changed_at > ?",
+        (since,),
+    )
+    return [(r["item_kind"], r["item_id"], r["changed_at"]) for r in rows]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as runner
-from bench import bench_aiogram_floor, bench_engine, bench_memory
+from bench import bench_aiogram_floor, bench_engine, bench_memory, bench_scheduler
 from bench.registry import BENCHMARKS, FIGURES
 
 
@@ -31,6 +31,13 @@ def test_memory_bench_seeds_and_measures_in_a_child() -> None:
     figures = bench_memory.run(persons=120, idle_seconds=0)
     assert figures["memory_persons"] == 120
     assert 0 < figures["rss_mb_10k_idle"] <= figures["rss_mb_10k_broadcast_peak"]  # type: ignore[operator]
+
+
+async def test_scheduler_bench_plans_and_ticks() -> None:
+    figures = await bench_scheduler.run(reminders=260, ticks=3)
+    assert figures["scheduler_reminders_stored"] == 260
+    assert figures["scheduler_busy_tick_outbox_rows"] > 0
+    assert figures["scheduler_tick_ms_100k"] > 0  # type: ignore[operator]
 
 
 def test_result_file_has_every_figure_and_says_which_are_pending(

@@ -1,9 +1,18 @@
-"""Delivery of outbox rows through the messenger adapters.
+"""Delivery of outbox rows through the messenger adapters, within each messenger's limits.
 
 Direct replies are flushed as soon as their transaction commits; everything else
 (and anything a crash left behind) is picked up by the background loop. A row is
 marked sent only after the messenger accepted it, so a restart resends what was
-not confirmed and never what was.
+not confirmed and never what was (the row id goes along as `idem`, so a messenger
+that deduplicates, like VK's random_id, drops even that one repeat).
+
+Limits per messenger come from the adapter when it says (`rate_per_s`,
+`per_chat_interval`, `max_batch` with `send_batch`), else from PLATFORM_LIMITS:
+Telegram takes about 30 messages/s overall and one per second per chat; VK 20
+requests/s, and one messages.send may carry the same text to 100 peers. A 429's
+retry_after holds the whole messenger, since that is what Telegram's flood control
+means. Temporary errors back off exponentially; permanent ones (blocked, deleted)
+mark the account unreachable and are never retried.
 """
 
 from __future__ import annotations
@@ -11,18 +20,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.messages import DeliveryError, Reply
-from storage import outbox, persons
+from storage import flags, outbox, persons
 from storage.db import Database
 from storage.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 20
+"""With the backoff below, a message survives a messenger outage of about three hours."""
+MAX_BACKOFF_S = 900
+WINDOW_S = 1.03
+"""The rate window, a little over a second: requests start here and arrive there with jitter."""
 
 
 class Messenger(Protocol):
@@ -35,20 +52,123 @@ class Messenger(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    rate_per_s: float | None
+    """API calls per second for the whole messenger; None: no limit (console, tests)."""
+    per_chat_interval: float = 0.0
+    """Seconds between two background messages to one chat (direct replies are not held)."""
+    max_batch: int = 1
+    """Recipients per call when the messenger can send one text to many (`send_batch`)."""
+
+
+PLATFORM_LIMITS: dict[str, Limits] = {
+    "telegram": Limits(30, 1.0),
+    "vk": Limits(20, 0.0, 100),
+}
+
+
+def limits_of(messenger: Messenger) -> Limits:
+    base = PLATFORM_LIMITS.get(messenger.platform, Limits(None))
+    can_batch = callable(getattr(messenger, "send_batch", None))
+    return Limits(
+        getattr(messenger, "rate_per_s", base.rate_per_s),
+        float(getattr(messenger, "per_chat_interval", base.per_chat_interval) or 0.0),
+        max(1, int(getattr(messenger, "max_batch", base.max_batch))) if can_batch else 1,
+    )
+
+
+class Pace:
+    """One messenger's limits: a sliding window of calls, per-chat spacing, a 429 hold.
+
+    The call window runs on real monotonic time (it paces actual HTTP calls); the
+    per-chat spacing and the hold run on the injected clock, so tests move them.
+    """
+
+    def __init__(
+        self, limits: Limits, clock: Clock,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._calls: deque[float] = deque()
+        self._lock = asyncio.Lock()
+        self._chat_next: dict[str, datetime] = {}
+        self.held_until: datetime | None = None
+
+    async def call_slot(self) -> None:
+        """Wait until one more API call stays within the rate."""
+        rate = self.limits.rate_per_s
+        if not rate:
+            return
+        async with self._lock:
+            cap = max(1, int(rate))
+            while True:
+                now = self._monotonic()
+                while self._calls and now - self._calls[0] >= WINDOW_S:
+                    self._calls.popleft()
+                if len(self._calls) < cap:
+                    self._calls.append(now)
+                    return
+                await self._sleep(max(WINDOW_S - (now - self._calls[0]), 0.001))
+
+    def held(self) -> bool:
+        return self.held_until is not None and self.clock.now() < self.held_until
+
+    def hold(self, seconds: float) -> None:
+        until = self.clock.now() + timedelta(seconds=seconds)
+        if self.held_until is None or until > self.held_until:
+            self.held_until = until
+
+    def chat_ready(self, chat_ref: str) -> bool:
+        ready = self._chat_next.get(chat_ref)
+        return ready is None or self.clock.now() >= ready
+
+    def chat_used(self, chat_ref: str) -> None:
+        if self.limits.per_chat_interval:
+            self._chat_next[chat_ref] = self.clock.now() + timedelta(
+                seconds=self.limits.per_chat_interval
+            )
+            if len(self._chat_next) > 50_000:  # forget chats whose spacing has long passed
+                now = self.clock.now()
+                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+
 class Delivery:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
         self.messengers: dict[str, Messenger] = {}
+        self.paces: dict[str, Pace] = {}
         self._inflight: set[int] = set()
         self._wake = asyncio.Event()
         self.paused = False
+        self._paused_loaded = False
 
     def register(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
+        self.paces[messenger.platform] = Pace(limits_of(messenger), self.clock)
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def set_paused(self, paused: bool) -> None:
+        """Pause or resume everything but direct replies; remembered across restarts."""
+        async with self.db.transaction() as conn:
+            await flags.put(conn, flags.PAUSED, "1" if paused else "0", self.clock.now())
+        self.paused, self._paused_loaded = paused, True
+        if not paused:
+            self.wake()
+
+    async def _is_paused(self) -> bool:
+        if not self._paused_loaded:
+            async with self.db.read() as conn:
+                self.paused = await flags.get(conn, flags.PAUSED) == "1"
+            self._paused_loaded = True
+        return self.paused
 
     async def flush(self, ids: list[int]) -> None:
         """Send the rows a handler just wrote, in order, without waiting for the loop."""
@@ -56,7 +176,8 @@ class Delivery:
             return
         async with self.db.read() as conn:
             rows = await outbox.by_ids(conn, ids)
-        due = [r for r in rows if r.kind == "reply" or not self.paused]
+        paused = await self._is_paused()
+        due = [r for r in rows if r.kind == "reply" or not paused]
         for row in due:
             await self._deliver(row)
         if len(due) < len(rows):
@@ -73,15 +194,23 @@ class Delivery:
             log.warning("direct send to %s failed: %s", platform, exc)
 
     async def run_once(self, limit: int = 200) -> int:
-        """Deliver what is due now; returns how many rows were tried."""
-        if self.paused:
+        """Deliver what is due now on every messenger; returns how many rows were tried."""
+        if await self._is_paused():
             return 0
+        now = self.clock.now()
+        work: list[tuple[Messenger, list[OutboxRow]]] = []
         async with self.db.read() as conn:
-            rows = await outbox.due(conn, self.clock.now(), limit)
-        rows = [r for r in rows if r.id not in self._inflight and r.platform in self.messengers]
-        for row in rows:
-            await self._deliver(row)
-        return len(rows)
+            for platform, messenger in self.messengers.items():
+                if self.paces[platform].held():
+                    continue
+                rows = await outbox.due(conn, now, limit, platform)
+                rows = [r for r in rows if r.id not in self._inflight]
+                if rows:
+                    work.append((messenger, rows))
+        if not work:
+            return 0
+        tried = await asyncio.gather(*(self._run_platform(m, rows) for m, rows in work))
+        return sum(tried)
 
     async def run(self, idle_seconds: float = 1.0) -> None:
         """The background loop: deliver due rows, then sleep until woken or a second passes."""
@@ -97,37 +226,133 @@ class Delivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), idle_seconds)
 
+    async def _run_platform(self, messenger: Messenger, rows: list[OutboxRow]) -> int:
+        """One messenger's due rows: expired ones dropped, chats spaced, same texts batched."""
+        pace = self.paces[messenger.platform]
+        now = self.clock.now()
+        ready: list[OutboxRow] = []
+        spaced: set[str] = set()
+        for row in rows:
+            if row.expires_at is not None and now >= row.expires_at:
+                log.info("outbox %s (%s) expired unsent", row.id, row.idem_key)
+                async with self.db.statement() as conn:
+                    await outbox.cancel_expired(conn, row.id)
+                continue
+            background = row.kind != "reply" and pace.limits.per_chat_interval > 0
+            if background and (row.chat_ref in spaced or not pace.chat_ready(row.chat_ref)):
+                continue  # this chat had a message just now: the row waits for a later pass
+            if background:
+                spaced.add(row.chat_ref)
+            ready.append(row)
+        tried = 0
+        for group in _batches(ready, pace.limits.max_batch):
+            if pace.held():
+                break
+            if len(group) == 1:
+                await self._deliver(group[0])
+            else:
+                await self._deliver_batch(messenger, group)
+            tried += len(group)
+        return tried
+
     async def _deliver(self, row: OutboxRow) -> None:
         if row.id in self._inflight:
             return
         messenger = self.messengers.get(row.platform)
         if messenger is None:
             return
+        pace = self.paces[row.platform]
         self._inflight.add(row.id)
         try:
+            await pace.call_slot()
+            pace.chat_used(row.chat_ref)
             try:
                 ref = await messenger.send(row.chat_ref, row.reply, idem=row.id)
             except DeliveryError as exc:
-                await self._failed(row, exc)
+                await self._failed([row], exc)
+                return
+            except Exception as exc:  # an adapter bug or a network error it did not map
+                log.warning("outbox %s: %s raised %r", row.id, row.platform, exc)
+                await self._failed([row], DeliveryError(repr(exc)))
                 return
             async with self.db.statement() as conn:
                 await outbox.mark_sent(conn, row.id, self.clock.now(), ref)
         finally:
             self._inflight.discard(row.id)
 
-    async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
-        now = self.clock.now()
-        async with self.db.transaction() as conn:
-            if exc.permanent:
-                log.warning("outbox %s: recipient unreachable (%s)", row.id, exc)
-                await outbox.mark_final(conn, row.id, "unreachable", str(exc))
-                account = await persons.find_account_by_chat(conn, row.platform, row.chat_ref)
-                if account is not None:
-                    await persons.mark_unreachable(conn, account.id, now)
-            elif row.attempts + 1 >= MAX_ATTEMPTS:
-                log.warning("outbox %s: giving up after %s attempts: %s", row.id, MAX_ATTEMPTS, exc)
-                await outbox.mark_final(conn, row.id, "failed", str(exc))
-            else:
-                delay = exc.retry_after or min(2 ** row.attempts, 300)
-                await outbox.mark_retry(conn, row.id, now + timedelta(seconds=delay), str(exc))
+    async def _deliver_batch(self, messenger: Messenger, rows: list[OutboxRow]) -> None:
+        """One call for many chats (VK messages.send with peer_ids); per-chat outcomes."""
+        pace = self.paces[messenger.platform]
+        ids = {r.id for r in rows}
+        self._inflight |= ids
+        try:
+            await pace.call_slot()
+            for row in rows:
+                pace.chat_used(row.chat_ref)
+            send_batch = messenger.send_batch  # type: ignore[attr-defined]
+            try:
+                results = await send_batch(
+                    [r.chat_ref for r in rows], rows[0].reply, idem=min(ids)
+                )
+            except DeliveryError as exc:
+                await self._failed(rows, exc)
+                return
+            except Exception as exc:
+                log.warning("outbox batch of %s on %s raised %r", len(rows), messenger.platform, exc)
+                await self._failed(rows, DeliveryError(repr(exc)))
+                return
+            sent: list[tuple[int, str | None]] = []
+            failed: list[tuple[OutboxRow, DeliveryError]] = []
+            for row in rows:
+                outcome = results.get(row.chat_ref, DeliveryError("no answer for this peer"))
+                if isinstance(outcome, DeliveryError):
+                    failed.append((row, outcome))
+                else:
+                    sent.append((row.id, outcome))
+            if sent:
+                async with self.db.transaction() as conn:
+                    await outbox.mark_sent_many(conn, sent, self.clock.now())
+            for row, error in failed:
+                await self._failed([row], error)
+        finally:
+            self._inflight -= ids
 
+    async def _failed(self, rows: list[OutboxRow], exc: DeliveryError) -> None:
+        now = self.clock.now()
+        if exc.retry_after:
+            self.paces[rows[0].platform].hold(exc.retry_after)
+        async with self.db.transaction() as conn:
+            for row in rows:
+                if exc.permanent:
+                    log.warning("outbox %s: recipient unreachable (%s)", row.id, exc)
+                    await outbox.mark_final(conn, row.id, "unreachable", str(exc))
+                    account = await persons.find_account_by_chat(conn, row.platform, row.chat_ref)
+                    if account is not None:
+                        await persons.mark_unreachable(conn, account.id, now)
+                elif row.attempts + 1 >= MAX_ATTEMPTS:
+                    log.warning("outbox %s: giving up after %s attempts: %s", row.id, MAX_ATTEMPTS, exc)
+                    await outbox.mark_final(conn, row.id, "failed", str(exc))
+                else:
+                    delay = exc.retry_after or min(2 ** row.attempts, MAX_BACKOFF_S)
+                    await outbox.mark_retry(conn, row.id, now + timedelta(seconds=delay), str(exc))
+
+
+def _batches(rows: list[OutboxRow], max_batch: int) -> list[list[OutboxRow]]:
+    """Rows in order; background rows with the same body and distinct chats grouped."""
+    if max_batch <= 1:
+        return [[r] for r in rows]
+    groups: dict[str, list[list[OutboxRow]]] = defaultdict(list)
+    order: list[list[OutboxRow]] = []
+    for row in rows:
+        if row.kind == "reply" or row.reply.file is not None:
+            order.append([row])
+            continue
+        for group in groups[row.body]:
+            if len(group) < max_batch and all(r.chat_ref != row.chat_ref for r in group):
+                group.append(row)
+                break
+        else:
+            group = [row]
+            groups[row.body].append(group)
+            order.append(group)
+    return order

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.clock import to_iso
+from bot.clock import from_iso, to_iso
 from bot.messages import Reply
 from storage.db import fetchall, fetchone
 
@@ -24,12 +24,17 @@ class OutboxRow:
     reply: Reply
     attempts: int
     status: str
+    body: str = ""
+    """The reply as stored: rows with the same body can go out in one batch call (VK)."""
+    expires_at: datetime | None = None
 
 
 def _row(row: aiosqlite.Row) -> OutboxRow:
+    expires = row["expires_at"]
     return OutboxRow(
         row["id"], row["idem_key"], row["person_id"], row["platform"], row["chat_ref"],
         row["kind"], Reply.from_json(json.loads(row["body"])), row["attempts"], row["status"],
+        row["body"], from_iso(expires) if expires else None,
     )
 
 
@@ -93,14 +98,23 @@ async def due(
     return [_row(r) for r in rows]
 
 
+_SENT = (
+    "UPDATE outbox SET status = 'sent', sent_at = ?, message_ref = ?,"
+    " attempts = attempts + 1, error = NULL WHERE id = ?"
+)
+
+
 async def mark_sent(
     conn: aiosqlite.Connection, row_id: int, now: datetime, message_ref: str | None
 ) -> None:
-    await conn.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, message_ref = ?,"
-        " attempts = attempts + 1, error = NULL WHERE id = ?",
-        (to_iso(now), message_ref, row_id),
-    )
+    await conn.execute(_SENT, (to_iso(now), message_ref, row_id))
+
+
+async def mark_sent_many(
+    conn: aiosqlite.Connection, sent: list[tuple[int, str | None]], now: datetime
+) -> None:
+    """Mark rows sent in one statement batch (a VK call delivers up to 100 at once)."""
+    await conn.executemany(_SENT, [(to_iso(now), ref, row_id) for row_id, ref in sent])
 
 
 async def mark_retry(
@@ -112,6 +126,15 @@ async def mark_retry(
     )
 
 
+async def cancel_expired(conn: aiosqlite.Connection, row_id: int) -> None:
+    """A message that would only arrive too late (its event has begun) is not sent at all."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'cancelled', error = 'expired before it could be sent'"
+        " WHERE id = ? AND status = 'pending'",
+        (row_id,),
+    )
+
+
 async def mark_final(
     conn: aiosqlite.Connection, row_id: int, status: str, error: str
 ) -> None:
@@ -120,6 +143,30 @@ async def mark_final(
         "UPDATE outbox SET status = ?, attempts = attempts + 1, error = ? WHERE id = ?",
         (status, error[:500], row_id),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Where one message stands: pending (with its next try), sent, failed, unreachable..."""
+
+    status: str
+    attempts: int
+    not_before: datetime
+    sent_at: datetime | None
+    error: str | None
+
+
+async def status_of(conn: aiosqlite.Connection, idem_key: str) -> Status | None:
+    row = await fetchone(
+        conn,
+        "SELECT status, attempts, not_before, sent_at, error FROM outbox WHERE idem_key = ?",
+        (idem_key,),
+    )
+    if row is None:
+        return None
+    sent = row["sent_at"]
+    return Status(row["status"], row["attempts"], from_iso(row["not_before"]),
+                  from_iso(sent) if sent else None, row["error"])
 
 
 async def status_counts(conn: aiosqlite.Connection, key_prefix: str = "") -> dict[str, int]:

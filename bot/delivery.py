@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+import aiosqlite
+
 from bot.clock import Clock
 from bot.messages import DeliveryError, Reply
 from storage import flags, outbox, persons
@@ -155,10 +157,16 @@ class Delivery:
     def wake(self) -> None:
         self._wake.set()
 
-    async def set_paused(self, paused: bool) -> None:
-        """Pause or resume everything but direct replies; remembered across restarts."""
-        async with self.db.transaction() as conn:
+    async def set_paused(self, paused: bool, conn: aiosqlite.Connection | None = None) -> None:
+        """Pause or resume everything but direct replies; remembered across restarts.
+
+        A handler passes its update's connection, so the switch commits with its reply.
+        """
+        if conn is not None:
             await flags.put(conn, flags.PAUSED, "1" if paused else "0", self.clock.now())
+        else:
+            async with self.db.transaction() as own:
+                await flags.put(own, flags.PAUSED, "1" if paused else "0", self.clock.now())
         self.paused, self._paused_loaded = paused, True
         if not paused:
             self.wake()

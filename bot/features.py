@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment, reminders
+from bot import enrolment, reminders, schedule_commands
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
     reminders.register,
+    schedule_commands.register,
 ]
 
 

@@ -10,9 +10,9 @@ import pytest
 from bot import timetable
 from bot.clock import FakeClock
 from bot.messages import Reply
-from storage import attention, stages
+from storage import attention, persons, stages
 from storage import reminders as store
-from tests.conftest import ConsoleChat, texts
+from tests.conftest import ConsoleChat, fill_application, texts
 from tests.reminder_helpers import make_person, run_at, team_with_tutor, utc
 
 # The bundled programme: meeting 1 on 2026-12-08 17:00 MSK (14:00 UTC); homework due
@@ -172,3 +172,32 @@ async def test_silence_nudges_the_intern_then_tells_the_tutor(
     async with chat.app.s.db.read() as conn:
         flagged = {(i.person_id, i.kind, i.ref) for i in await attention.open_items(conn)}
     assert (intern, "silent", "video") in flagged and (talker, "silent", "video") not in flagged
+
+
+async def test_an_approved_applicant_gets_a_plan_and_a_late_joiner_gets_what_is_still_useful(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    clock.set(EVENT - timedelta(hours=5))  # approved on the day of meeting 1
+    await fill_application(chat, "intern")
+    await chat.as_user("alice").press("app|1|ok")
+    await run_at(chat, clock, EVENT - timedelta(hours=4))
+    async with chat.app.s.db.read() as conn:
+        account = await persons.find_account(conn, "console", "intern")
+        assert account is not None
+        rows = await store.of_person(conn, account.person_id)
+    assert {(r.kind, r.ref) for r in rows} >= {("event", "presentation"), ("deadline", "homework")}
+    # The 24 h reminder of today's meeting was due before they joined: sent at once.
+    day = about(chat.new("intern"), "🔔 Напоминание")
+    assert len(day) == 1 and "Проблематизация" in day[0].text
+
+
+async def test_someone_who_is_no_longer_an_intern_gets_nothing(chat: ConsoleChat, clock: FakeClock) -> None:
+    gone = await make_person(chat, "gone")
+    await chat.app.s.scheduler.tick()
+    async with chat.app.s.db.transaction() as conn:
+        await conn.execute("UPDATE persons SET deleted_at = '2026-09-02' WHERE id = ?", (gone,))
+    await run_at(chat, clock, EVENT - timedelta(minutes=30))
+    assert chat.new("gone") == []
+    async with chat.app.s.db.read() as conn:
+        states = {r.state for r in await store.of_person(conn, gone) if r.due_at <= clock.now()}
+    assert states == {"cancelled"}

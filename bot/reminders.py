@@ -33,8 +33,9 @@ from storage.reminders import Planned, Reminder
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
-MAX_BATCHES_PER_TICK = 20
+BATCH = 100
+"""Rows per transaction: short ones (~10 ms), so updates from people interleave with a burst."""
+MAX_BATCHES_PER_TICK = 100
 """Catching up after downtime: at most 10,000 rows per tick, the rest on the next ones."""
 MORNING_MARGIN = timedelta(hours=1)
 """The "deadline morning" reminder is moved a day earlier when the deadline is this close."""
@@ -115,7 +116,11 @@ async def plan_people(
     conn: aiosqlite.Connection, s: Services, person_ids: list[int], now: datetime,
     only: set[tuple[str, str]] | None = None,
 ) -> int:
-    """(Re-)plan these people; rows of a moved item get the new moment and are due again."""
+    """(Re-)plan these people; rows of a moved item get the new moment and are due again.
+
+    Re-planning a whole person (a new time zone) moves only rows still planned: what
+    was sent for the same moment stays sent.
+    """
     at = await moments(conn, s.programme)
     zones = await store.zones(conn, person_ids)
     plan: list[Planned] = []
@@ -123,7 +128,7 @@ async def plan_people(
         zone = zone_of(zones.get(person_id), s.settings.default_timezone)
         plan.extend(plan_for(s, person_id, zone, at, now, only))
         if only is None:
-            await store.mark_planned(conn, person_id, now)
+            await store.mark_planned(conn, person_id, zones.get(person_id), now)
     await store.upsert(conn, plan)
     return len(plan)
 

@@ -125,12 +125,13 @@ async def upcoming(conn: aiosqlite.Connection, now: datetime, limit: int = 10) -
 
 
 async def unplanned_interns(conn: aiosqlite.Connection, limit: int = 200) -> list[int]:
-    """Interns who have no plan yet (just approved, or given the role by a coordinator)."""
+    """Interns with no plan yet (just approved, or given the role) or a new time zone."""
     rows = await fetchall(
         conn,
         "SELECT r.person_id FROM roles r JOIN persons p ON p.id = r.person_id"
         " LEFT JOIN reminder_plans rp ON rp.person_id = r.person_id"
-        " WHERE r.role = 'intern' AND rp.person_id IS NULL AND p.deleted_at IS NULL"
+        " WHERE r.role = 'intern' AND p.deleted_at IS NULL"
+        " AND (rp.person_id IS NULL OR rp.timezone IS NOT p.timezone)"
         " ORDER BY r.person_id LIMIT ?",
         (limit,),
     )
@@ -142,10 +143,12 @@ async def planned_people(conn: aiosqlite.Connection) -> list[int]:
     return [r["person_id"] for r in rows]
 
 
-async def mark_planned(conn: aiosqlite.Connection, person_id: int, now: datetime) -> None:
+async def mark_planned(
+    conn: aiosqlite.Connection, person_id: int, timezone: str | None, now: datetime
+) -> None:
     await conn.execute(
-        "INSERT OR REPLACE INTO reminder_plans(person_id, planned_at) VALUES (?, ?)",
-        (person_id, to_iso(now)),
+        "INSERT OR REPLACE INTO reminder_plans(person_id, timezone, planned_at) VALUES (?, ?, ?)",
+        (person_id, timezone, to_iso(now)),
     )
 
 

@@ -201,3 +201,14 @@ async def test_someone_who_is_no_longer_an_intern_gets_nothing(chat: ConsoleChat
     async with chat.app.s.db.read() as conn:
         states = {r.state for r in await store.of_person(conn, gone) if r.due_at <= clock.now()}
     assert states == {"cancelled"}
+
+
+async def test_a_new_time_zone_moves_the_planned_reminders(chat: ConsoleChat, clock: FakeClock) -> None:
+    ann = await make_person(chat, "ann", tz="Europe/Moscow")
+    await chat.app.s.scheduler.tick()
+    async with chat.app.s.db.transaction() as conn:
+        await persons.update_person(conn, ann, timezone="Asia/Vladivostok")
+    await chat.app.s.scheduler.tick()
+    async with chat.app.s.db.read() as conn:
+        rows = event_rows(await store.of_person(conn, ann))
+    assert rows["24h"] == utc(2026, 12, 7, 22)  # 08:00 in Vladivostok, no longer 17:00 Moscow

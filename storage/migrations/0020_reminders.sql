@@ -21,9 +21,11 @@ CREATE TABLE reminders (
 CREATE INDEX reminders_due ON reminders(due_at) WHERE state = 'planned';
 CREATE INDEX reminders_item ON reminders(kind, ref);
 
--- Who already has a plan: new interns are found by their absence here.
+-- Who already has a plan, made for which time zone: new interns are found by their
+-- absence here, and someone who gives another time zone is planned again.
 CREATE TABLE reminder_plans (
     person_id INTEGER PRIMARY KEY REFERENCES persons(id) ON DELETE CASCADE,
+    timezone TEXT,
     planned_at TEXT NOT NULL
 );
 

@@ -62,11 +62,17 @@ class Limits:
     """Seconds between two background messages to one chat (direct replies are not held)."""
     max_batch: int = 1
     """Recipients per call when the messenger can send one text to many (`send_batch`)."""
+    max_inflight: int = 1
+    """Calls under way at once: over a real network one-at-a-time cannot reach the rate.
+
+    It is also how many messages a crash can leave accepted but unconfirmed (sent
+    again after the restart unless the messenger deduplicates by `idem`).
+    """
 
 
 PLATFORM_LIMITS: dict[str, Limits] = {
-    "telegram": Limits(30, 1.0),
-    "vk": Limits(20, 0.0, 100),
+    "telegram": Limits(30, 1.0, 1, 4),
+    "vk": Limits(20, 0.0, 100, 2),
 }
 
 
@@ -77,6 +83,7 @@ def limits_of(messenger: Messenger) -> Limits:
         getattr(messenger, "rate_per_s", base.rate_per_s),
         float(getattr(messenger, "per_chat_interval", base.per_chat_interval) or 0.0),
         max(1, int(getattr(messenger, "max_batch", base.max_batch))) if can_batch else 1,
+        max(1, int(getattr(messenger, "max_inflight", base.max_inflight))),
     )
 
 
@@ -252,8 +259,15 @@ class Delivery:
             if background:
                 spaced.add(row.chat_ref)
             ready.append(row)
+        lanes = _lanes(_batches(ready, pace.limits.max_batch), pace.limits.max_inflight)
+        tried = await asyncio.gather(*(self._run_lane(messenger, lane) for lane in lanes))
+        return sum(tried)
+
+    async def _run_lane(self, messenger: Messenger, groups: list[list[OutboxRow]]) -> int:
+        """One lane's calls in order; a 429 seen by any lane stops them all."""
+        pace = self.paces[messenger.platform]
         tried = 0
-        for group in _batches(ready, pace.limits.max_batch):
+        for group in groups:
             if pace.held():
                 break
             if len(group) == 1:
@@ -343,6 +357,17 @@ class Delivery:
                 else:
                     delay = exc.retry_after or min(2 ** row.attempts, MAX_BACKOFF_S)
                     await outbox.mark_retry(conn, row.id, now + timedelta(seconds=delay), str(exc))
+
+
+def _lanes(groups: list[list[OutboxRow]], count: int) -> list[list[list[OutboxRow]]]:
+    """Spread calls over `count` lanes, a chat always in the same lane so its order holds."""
+    lanes: list[list[list[OutboxRow]]] = [[] for _ in range(count)]
+    lane_of: dict[str, int] = {}
+    for index, group in enumerate(groups):
+        chat = group[0].chat_ref
+        lane = lane_of.setdefault(chat, index % count) if len(group) == 1 else index % count
+        lanes[lane].append(group)
+    return [lane for lane in lanes if lane]
 
 
 def _batches(rows: list[OutboxRow], max_batch: int) -> list[list[OutboxRow]]:

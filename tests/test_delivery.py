@@ -211,13 +211,44 @@ async def test_restart_in_the_middle_of_a_delivery_loses_nothing_and_repeats_not
     with pytest.raises(asyncio.CancelledError):
         await app.s.delivery.run_once()
     await app.stop()
-    assert len(vk.accepted) == 1
+    inflight = app.s.delivery.paces["vk"].limits.max_inflight
+    assert 1 <= len(vk.accepted) <= inflight
 
     app = await App(settings, clock=clock).start(background=False)
     app.s.delivery.register(vk)
     await drain(app)
     assert sorted(chat for chat, _ in vk.accepted) == ["c0", "c1", "c2"]
-    assert len(vk.calls) == 4, "only the one unconfirmed message was sent again"
+    assert len(vk.calls) <= 3 + inflight, "only messages in flight at the crash were sent again"
     async with app.s.db.read() as conn:
         assert await outbox.status_counts(conn, "news:") == {"sent": 3}
     await app.stop()
+
+
+async def test_calls_overlap_up_to_max_inflight_and_each_chat_keeps_its_order(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    app = chat.app
+    tg = FakeMessenger("telegram")
+    tg.max_inflight = 3  # type: ignore[attr-defined]
+    app.s.delivery.register(tg)
+    running, peak = 0, 0
+    original = tg.send
+
+    async def slow_send(chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0)  # a network round trip: other lanes get to start
+        await asyncio.sleep(0)
+        running -= 1
+        return await original(chat_ref, reply, idem=idem)
+
+    tg.send = slow_send  # type: ignore[method-assign]
+    who = await people(app, "telegram", 9)
+    await announce(app, who, "первое", "one")
+    await announce(app, who, "второе", "two")
+    await drain(app)
+    clock.advance(seconds=1)
+    await drain(app)
+    assert peak == 3
+    assert all(tg.texts_to(f"c{n}") == ["первое", "второе"] for n in range(9))

@@ -193,10 +193,22 @@ class Acting:
             elif row.kind in ("event", "deadline") and latest[(row.person_id, row.kind, row.ref)] is not row:
                 await self.finish(row, "stale", "superseded by a later reminder of the same item")
             else:
-                zone = zone_of(who.timezone, self.s.settings.default_timezone)
-                handler = getattr(self, f"_{row.kind}")
-                sent += await handler(row, zone)
+                sent += await self._guarded(row, zone_of(who.timezone, self.s.settings.default_timezone))
         return sent
+
+    async def _guarded(self, row: Reminder, zone: ZoneInfo) -> int:
+        """Act on one row in a savepoint: a row that fails (say, its event was removed from
+        the programme file) is set aside and logged instead of blocking every later one."""
+        await self.conn.execute("SAVEPOINT reminder")
+        try:
+            done = int(await getattr(self, f"_{row.kind}")(row, zone))
+        except Exception:
+            log.exception("reminder %s (%s %s) failed; set aside", row.id, row.kind, row.ref)
+            await self.conn.execute("ROLLBACK TO reminder")
+            await self.finish(row, "skipped", "failed: see the log")
+            done = 0
+        await self.conn.execute("RELEASE reminder")
+        return done
 
     async def finish(self, row: Reminder, state: str, note: str) -> None:
         if state == "stale":
@@ -296,8 +308,8 @@ class Acting:
             sent += 1
         escalate = self.rules.silence_escalate_after
         if escalate and silent >= parse_duration(escalate):
-            days = silent.days
-            sent += await self._tell_tutor(row, "silent", "rem.tutor_silent", deadline, days=days)
+            if await self._tell_tutor(row, "silent", "rem.tutor_silent", deadline, days=silent.days):
+                sent += 1
             await self.finish(row, "sent", "tutor told")
         elif escalate:
             await store.reschedule(self.conn, row.id, since + parse_duration(escalate))
@@ -309,8 +321,7 @@ class Acting:
         if not await self._open_for(row):
             await self.finish(row, "skipped", "stage done or never opened")
             return 0
-        sent = await self._tell_tutor(row, "overdue", "rem.tutor_overdue", row.moment)
-        if not sent:
+        if not await self._tell_tutor(row, "overdue", "rem.tutor_overdue", row.moment):
             await self.finish(row, "skipped", "already flagged")
             return 0
         stage = self.s.programme.stage(row.ref)
@@ -324,23 +335,25 @@ class Acting:
         await notify(self.conn, self.s, row.person_id, self.key(row), build, now=self.now,
                      kind="reminder", not_before=self.later(zone))
         await self.finish(row, "sent", "tutor told")
-        return sent + 1
+        return 2
 
     async def _tell_tutor(
         self, row: Reminder, kind: str, text_key: str, deadline: datetime | None, **extra: object
-    ) -> int:
-        """Raise the attention item once; the first time, tell the tutor (or the coordinators)."""
+    ) -> bool:
+        """Raise the attention item once; the first time, tell the tutor (or the coordinators).
+
+        True when it was raised now; the team has no tutor yet: the coordinators hear of it.
+        """
         stage = self.s.programme.stage(row.ref)
         status = await stages.status(self.conn, row.person_id, row.ref)
         detail = f"{stage.id}: {status or 'nothing handed in'}"
         if not await attention.raise_once(self.conn, row.person_id, kind, row.ref, detail, self.now):
-            return 0
+            return False
         person = await persons.get_person(self.conn, row.person_id)
         team = await teams.team_of(self.conn, row.person_id)
         tutor = team.tutor_id if team else None
         readers = [tutor] if tutor else await persons.persons_with_role(self.conn, "coordinator")
         texts = self.texts
-        told = 0
         for reader in readers:
             reader_zone = zone_of((await persons.get_person(self.conn, reader)).timezone,
                                   self.s.settings.default_timezone)
@@ -355,7 +368,7 @@ class Acting:
                 ))
 
             key = f"att:{kind}:{row.ref}:{row.person_id}:{reader}"
-            told += await notify(self.conn, self.s, reader, key, build, now=self.now, kind="escalation",
-                                 not_before=after_quiet_hours(self.now, reader_zone, self.quiet))
-        return max(told, 1)
+            await notify(self.conn, self.s, reader, key, build, now=self.now, kind="escalation",
+                         not_before=after_quiet_hours(self.now, reader_zone, self.quiet))
+        return True
 

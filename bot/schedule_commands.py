@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot import reminders, timetable
 from bot.context import Ctx
@@ -39,7 +40,7 @@ def register(s: Services) -> None:
     r.dialog(MOVE_DIALOG, move_dialog)
 
 
-def _zone(ctx: Ctx):  # type: ignore[no-untyped-def]
+def _zone(ctx: Ctx) -> ZoneInfo:
     return zone_of(ctx.person.timezone, ctx.services.settings.default_timezone)
 
 
@@ -112,7 +113,7 @@ async def move_button(ctx: Ctx) -> None:
     )
 
 
-def parse_when(text: str, zone, now: datetime) -> datetime | None:  # type: ignore[no-untyped-def]
+def parse_when(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
     """`2026-12-09 17:00`, `09.12.2026 17:00` or `09.12 17:00` in the coordinator's zone."""
     match = _DOTTED.match(text)
     try:
@@ -175,7 +176,7 @@ async def tell_interns(ctx: Ctx, kind: str, item: str) -> None:
     for person_id in interns:
         zone = zone_of((await persons.get_person(ctx.conn, person_id)).timezone, settings.default_timezone)
 
-        def build(lang: str, zone=zone) -> Reply:  # type: ignore[no-untyped-def]
+        def build(lang: str, zone: ZoneInfo = zone) -> Reply:
             return Reply(texts.get(lang, f"sched.moved_notice_{kind}",
                                    title=pick(title_of(item).title, lang),
                                    when=spoken(texts, lang, moment, zone)))

@@ -212,3 +212,27 @@ async def test_a_new_time_zone_moves_the_planned_reminders(chat: ConsoleChat, cl
     async with chat.app.s.db.read() as conn:
         rows = event_rows(await store.of_person(conn, ann))
     assert rows["24h"] == utc(2026, 12, 7, 22)  # 08:00 in Vladivostok, no longer 17:00 Moscow
+
+
+async def test_a_reminder_of_an_item_gone_from_the_programme_is_set_aside_not_blocking(
+    chat: ConsoleChat, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ann = await make_person(chat, "ann", tz="Europe/Moscow")
+    await chat.app.s.scheduler.tick()
+    async with chat.app.s.db.transaction() as conn:  # as if the file lost meeting 1 after planning
+        await conn.execute("UPDATE reminders SET ref = 'gone' WHERE person_id = ? AND kind = 'event'"
+                           " AND ref = 'problematisation' AND slot = '24h'", (ann,))
+    with caplog.at_level(logging.ERROR, logger="bot.reminders"):
+        await run_at(chat, clock, EVENT - timedelta(minutes=30))
+    assert "set aside" in caplog.text
+    assert len(about(chat.new("ann"), "🔔 Напоминание")) == 1  # the 1 h one still came
+
+
+async def test_without_a_tutor_the_coordinators_hear_of_a_missed_deadline(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    await make_person(chat, "ann", tz="Europe/Moscow", name="Анна Смирнова")
+    await chat.app.s.scheduler.tick()
+    await run_at(chat, clock, HOMEWORK_DUE + timedelta(hours=12))
+    flags = about(chat.all("alice"), "«Домашнее задание команды» к сроку")
+    assert len(flags) == 1 and "Анна Смирнова" in flags[0].text and "без команды" in flags[0].text

@@ -108,7 +108,8 @@ def plan_for(
         if rules.silence_after and (wanted("opens", stage_id) or wanted("deadline", stage_id)):
             opened = at.opens[stage_id] or now
             due = after_quiet_hours(opened + parse_duration(rules.silence_after), zone, quiet)
-            plan.append(Planned(person_id, "silence", stage_id, "", opened, due))
+            if due < deadline:  # a stage shorter than that gets the deadline reminders only
+                plan.append(Planned(person_id, "silence", stage_id, "", opened, due))
     return plan
 
 

@@ -200,7 +200,7 @@ async def resume(ctx: Ctx) -> None:
 
 async def schedule(ctx: Ctx) -> None:
     """What is scheduled next, and how sending stands."""
-    lines = [ctx.t("sched.title")]
+    lines = [ctx.t("sched.title", zone=str(_zone(ctx)))]
     upcoming = await store.upcoming(ctx.conn, ctx.now, 12)
     for item in upcoming:
         title = _title(ctx, "event" if item.kind == "event" else "deadline", item.ref) or item.ref

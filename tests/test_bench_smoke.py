@@ -35,7 +35,7 @@ def test_memory_bench_seeds_and_measures_in_a_child() -> None:
 
 async def test_scheduler_bench_plans_and_ticks() -> None:
     figures = await bench_scheduler.run(reminders=260, ticks=3)
-    assert figures["scheduler_reminders_stored"] == 260
+    assert 200 <= figures["scheduler_reminders_stored"] <= 260  # whole plans of ~25 rows
     assert figures["scheduler_busy_tick_outbox_rows"] > 0
     assert figures["scheduler_tick_ms_100k"] > 0  # type: ignore[operator]
 

@@ -82,7 +82,7 @@ async def test_schedule_lists_what_comes_next(chat: ConsoleChat, clock: FakeCloc
     await chat.app.s.scheduler.tick()
     [shown] = await chat.say("/schedule", "alice")
     first = shown.text.splitlines()[1]
-    assert "Проблематизация" in first and "за 24h" in first and "интернов: 2" in first
+    assert "Проблематизация" in first and "за 24 ч" in first and "интернов: 2" in first
     assert "работает" in shown.text
     async with chat.app.s.db.read() as conn:
         assert await outbox.status_counts(conn, "rem:") == {}

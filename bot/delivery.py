@@ -186,13 +186,18 @@ class Delivery:
         return self.paused
 
     async def flush(self, ids: list[int]) -> None:
-        """Send the rows a handler just wrote, in order, without waiting for the loop."""
+        """Send the rows a handler just wrote, in order, without waiting for the loop.
+
+        While a messenger is held by a 429 even replies wait for the loop: sending them
+        now would only draw another 429 and lengthen the wait.
+        """
         if not ids:
             return
         async with self.db.read() as conn:
             rows = await outbox.by_ids(conn, ids)
         paused = await self._is_paused()
-        due = [r for r in rows if r.kind == "reply" or not paused]
+        due = [r for r in rows if (r.kind == "reply" or not paused)
+               and not (r.platform in self.paces and self.paces[r.platform].held())]
         for row in due:
             await self._deliver(row)
         if len(due) < len(rows):

@@ -252,3 +252,22 @@ async def test_calls_overlap_up_to_max_inflight_and_each_chat_keeps_its_order(
     await drain(app)
     assert peak == 3
     assert all(tg.texts_to(f"c{n}") == ["первое", "второе"] for n in range(9))
+
+
+async def test_replies_wait_too_while_the_messenger_is_held(chat: ConsoleChat, clock: FakeClock) -> None:
+    app = chat.app
+    tg = FakeMessenger("telegram")
+    app.s.delivery.register(tg)
+    who = await people(app, "telegram", 2)
+    await announce(app, who[:1], "новость", "news")
+    tg.failures.append(DeliveryError("Too Many Requests: retry after 5", retry_after=5))
+    await app.s.delivery.run_once()
+    async with app.s.db.transaction() as conn:
+        row_id = await outbox.enqueue(conn, idem_key="r:1", person_id=who[1], platform="telegram",
+                                      chat_ref="c1", reply=Reply("ответ"), now=clock.now())
+    assert row_id is not None
+    await app.s.delivery.flush([row_id])
+    assert len(tg.calls) == 1, "no call while held"
+    clock.advance(seconds=5)
+    await drain(app)
+    assert tg.texts_to("c1") == ["ответ"] and tg.texts_to("c0") == ["новость"]

@@ -152,9 +152,10 @@ async def follow_schedule_changes(
 
 
 async def tick(s: Services, now: datetime) -> int:
-    """Plan new interns, follow moves, then act on every due row (in batches)."""
+    """Plan new interns, follow moves, close settled flags, then act on due rows (in batches)."""
     async with s.db.transaction() as conn:
         await follow_schedule_changes(conn, s, now)
+        await store.resolve_settled(conn, now)
         newcomers = await store.unplanned_interns(conn)
         if newcomers:
             await plan_people(conn, s, newcomers, now)

@@ -15,6 +15,7 @@ import aiosqlite
 
 from bot.clock import from_iso, to_iso
 from storage.db import fetchall, fetchone
+from storage.stages import FINISHED
 
 KINDS = ("event", "deadline", "silence", "overdue")
 STATES = ("planned", "sent", "skipped", "stale", "cancelled")
@@ -200,3 +201,22 @@ async def schedule_changes(conn: aiosqlite.Connection, since: str) -> list[tuple
         (since,),
     )
     return [(r["item_kind"], r["item_id"], r["changed_at"]) for r in rows]
+
+
+async def resolve_settled(conn: aiosqlite.Connection, now: datetime) -> int:
+    """Close the overdue/silent flags this feature raised once their reason is gone.
+
+    Overdue: the stage got finished after all. Silent: the intern has written since.
+    So a tutor's list of who needs attention stays true without anyone tidying it.
+    """
+    finished = ",".join(f"'{s}'" for s in FINISHED)
+    cur = await conn.execute(
+        "UPDATE attention SET resolved_at = ? WHERE resolved_at IS NULL AND ("
+        " (kind IN ('overdue', 'silent') AND EXISTS (SELECT 1 FROM stage_status s"
+        f" WHERE s.person_id = attention.person_id AND s.stage_id = attention.ref"
+        f" AND s.status IN ({finished})))"
+        " OR (kind = 'silent' AND EXISTS (SELECT 1 FROM accounts a"
+        " WHERE a.person_id = attention.person_id AND a.last_seen_at > attention.created_at)))",
+        (to_iso(now),),
+    )
+    return cur.rowcount

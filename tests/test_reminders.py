@@ -138,6 +138,12 @@ async def test_missed_deadline_tells_the_tutor_once_and_gives_the_intern_a_next_
     async with chat.app.s.db.read() as conn:
         items = await attention.open_items(conn, {intern})
     assert ("overdue", "homework") in {(i.kind, i.ref) for i in items}
+    async with chat.app.s.db.transaction() as conn:  # handed in late after all
+        await stages.set_status(conn, intern, "homework", "submitted", clock.now())
+    await run_at(chat, clock, utc(2026, 12, 16, 4))
+    async with chat.app.s.db.read() as conn:
+        items = await attention.open_items(conn, {intern})
+    assert ("overdue", "homework") not in {(i.kind, i.ref) for i in items}
 
 
 async def test_silence_nudges_the_intern_then_tells_the_tutor(
@@ -172,6 +178,11 @@ async def test_silence_nudges_the_intern_then_tells_the_tutor(
     async with chat.app.s.db.read() as conn:
         flagged = {(i.person_id, i.kind, i.ref) for i in await attention.open_items(conn)}
     assert (intern, "silent", "video") in flagged and (talker, "silent", "video") not in flagged
+    await chat.say("Извините, болела. Видео почти готово!", "ann")
+    await run_at(chat, clock, utc(2026, 12, 25, 16, 1))
+    async with chat.app.s.db.read() as conn:
+        flagged = {(i.person_id, i.kind, i.ref) for i in await attention.open_items(conn)}
+    assert (intern, "silent", "video") not in flagged
 
 
 async def test_an_approved_applicant_gets_a_plan_and_a_late_joiner_gets_what_is_still_useful(

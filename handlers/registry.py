@@ -16,6 +16,13 @@ class Adapter(Messenger, Protocol):
 
 def build_adapters(app: App) -> list[Adapter]:
     adapters: list[Adapter] = []
+    settings = app.settings
+    if settings.telegram_bot_token:
+        from handlers.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(
+            app.core, token=settings.telegram_bot_token, api_url=settings.telegram_api_url
+        ))
     if not adapters:
         from handlers.console import ConsoleAdapter
 

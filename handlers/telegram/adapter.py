@@ -1,0 +1,199 @@
+"""The Telegram adapter: long polling (or a webhook) in, Bot API calls out.
+
+One aiogram `Bot` serves both directions. Updates of one person are handled strictly
+in order; different people's updates of one batch run concurrently, so a slow send
+to one chat never holds up everybody else. An update is confirmed to Telegram (the
+next getUpdates offset) only after the core has committed it; the core dedupes by
+update id, so a crash in between costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.types import Message, ReplyParameters, Update
+
+from bot.core import Core
+from bot.messages import DeliveryError, Reply
+from handlers.telegram import mapping, render
+from handlers.telegram.errors import delivery_error
+from handlers.text_split import split_text, utf16_len
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 25
+MAX_BACKOFF = 30.0
+
+
+def make_bot(token: str, api_url: str) -> Bot:
+    """A real aiogram `Bot` talking to `api_url` (Telegram itself, a local Bot API server, a fake)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    return Bot(token, session=session)
+
+
+class TelegramAdapter:
+    platform = mapping.PLATFORM
+
+    def __init__(self, core: Core, *, token: str, api_url: str, poll_timeout: int = POLL_TIMEOUT) -> None:
+        self.core = core
+        self.bot = make_bot(token, api_url)
+        self.poll_timeout = poll_timeout
+        self._stopping = asyncio.Event()
+        self._poll: asyncio.Future[list[Update]] | None = None
+        self._offset: int | None = None
+        self._finished = asyncio.Event()
+        self._finished.set()  # nothing running yet: stop() must not wait
+        self._parts_done: dict[int, tuple[int, str | None]] = {}
+        """idem -> (parts already accepted, last message id): a retry resumes, never repeats."""
+
+    # --- sending -----------------------------------------------------------------------
+    async def send(self, chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
+        try:
+            steps = self._steps(int(chat_ref), reply)
+        except render.PayloadTooLong as exc:
+            log.error("not sending a reply to telegram: %s", exc)
+            raise DeliveryError(str(exc)) from exc
+        done, last = self._parts_done.get(idem, (0, None)) if idem is not None else (0, None)
+        for index in range(done, len(steps)):
+            try:
+                message = await steps[index]()
+            except Exception as exc:
+                raise delivery_error(exc) from exc
+            last = str(message.message_id)
+            if idem is not None and index + 1 < len(steps):
+                self._parts_done[idem] = (index + 1, last)
+        if idem is not None:
+            self._parts_done.pop(idem, None)
+        return last
+
+    def _steps(self, chat_id: int, reply: Reply) -> list[Callable[[], Awaitable[Message]]]:
+        """The calls one reply needs: text parts, then the file; buttons on the last one."""
+        markup = render.inline_keyboard(reply.buttons)
+        reply_to = (
+            ReplyParameters(message_id=int(reply.reply_to_ref), allow_sending_without_reply=True)
+            if reply.reply_to_ref and reply.reply_to_ref.isdigit() else None
+        )
+        caption: str | None = None
+        texts = split_text(reply.text) if reply.text.strip() else []
+        if reply.file is not None and len(texts) == 1 and utf16_len(texts[0]) <= render.CAPTION_LIMIT:
+            caption, texts = texts[0], []
+        steps: list[Callable[[], Awaitable[Message]]] = []
+        for i, text in enumerate(texts):
+            last = i == len(texts) - 1 and reply.file is None
+            keyboard = markup if last else None
+            steps.append(self._text_step(chat_id, text, keyboard, reply_to if i == 0 else None))
+        if reply.file is not None:
+            out = reply.file
+            method = getattr(self.bot, render.SEND_METHOD.get(out.kind, "send_document"))
+            field = out.kind if out.kind in render.SEND_METHOD else "document"
+            kwargs = {"chat_id": chat_id, field: render.input_file(out), "reply_markup": markup}
+            if caption is not None:
+                kwargs["caption"] = caption
+            if not texts:
+                kwargs["reply_parameters"] = reply_to
+            steps.append(lambda: method(**kwargs))
+        return steps
+
+    def _text_step(self, chat_id: int, text: str, markup: object, reply_to: ReplyParameters | None
+                   ) -> Callable[[], Awaitable[Message]]:
+        return lambda: self.bot.send_message(
+            chat_id=chat_id, text=text, reply_markup=markup, reply_parameters=reply_to  # type: ignore[arg-type]
+        )
+
+    # --- receiving ---------------------------------------------------------------------
+    async def handle_updates(self, updates: list[Update]) -> None:
+        """Handle one batch: each person's updates in order, different people concurrently."""
+        by_user: dict[int, list[Update]] = {}
+        for update in updates:
+            by_user.setdefault(mapping.user_key(update), []).append(update)
+        await asyncio.gather(*(self._in_order(batch) for batch in by_user.values()))
+
+    async def _in_order(self, updates: list[Update]) -> None:
+        for update in updates:
+            await self.handle_update(update)
+
+    async def handle_update(self, update: Update) -> None:
+        query = update.callback_query
+        if query is not None:
+            # Answer first: the button stops spinning even if handling takes a while.
+            try:
+                await self.bot.answer_callback_query(query.id)
+            except Exception as exc:  # an expired query must not lose the press itself
+                log.info("answerCallbackQuery failed: %s", exc)
+        incoming = mapping.incoming_of(update)
+        if incoming is None:
+            return
+        try:
+            await self.core.handle(incoming)
+        except Exception:
+            log.exception("telegram update %s failed", update.update_id)
+
+    async def run(self) -> None:
+        """Long polling until `stop()`; a rejected token ends the adapter with a clear log line."""
+        self._finished.clear()
+        try:
+            await self._poll_loop()
+        finally:
+            self._finished.set()
+
+    async def _poll_loop(self) -> None:
+        backoff = 0.5
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except TelegramUnauthorizedError:
+            log.error("Telegram rejected TELEGRAM_BOT_TOKEN; the Telegram adapter is not running")
+            return
+        except Exception as exc:
+            log.warning("deleteWebhook failed (%s); polling anyway", exc)
+        while not self._stopping.is_set():
+            self._poll = asyncio.ensure_future(self.bot.get_updates(
+                offset=self._offset, timeout=self.poll_timeout,
+                allowed_updates=mapping.ALLOWED_UPDATES, request_timeout=self.poll_timeout + 15,
+            ))
+            try:
+                updates = await self._poll
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if self._stopping.is_set() and not (task and task.cancelling()):
+                    break
+                raise
+            except TelegramUnauthorizedError:
+                log.error("Telegram rejected TELEGRAM_BOT_TOKEN; the Telegram adapter stops")
+                return
+            except Exception as exc:
+                log.warning("getUpdates failed (%s); retrying in %.1fs", exc, backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            finally:
+                self._poll = None
+            backoff = 0.5
+            if updates:
+                await self.handle_updates(updates)
+                self._offset = updates[-1].update_id + 1
+
+    async def stop(self) -> None:
+        """Stop taking updates; the batch in hand is finished and confirmed to Telegram."""
+        self._stopping.set()
+        if self._poll is not None:
+            self._poll.cancel()
+        if not self._finished.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finished.wait(), 30)
+        if self._offset is not None:
+            # Confirm what was handled, so a restart does not fetch it again (it would be
+            # deduped anyway); limit=1 and timeout=0 fetch at most one update we leave alone.
+            with contextlib.suppress(Exception):
+                await self.bot.get_updates(offset=self._offset, limit=1, timeout=0)
+
+    async def close(self) -> None:
+        """Release the HTTP session, after the outbox stopped sending."""
+        await self.bot.session.close()

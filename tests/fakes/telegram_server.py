@@ -1292,10 +1292,11 @@ class FakeTelegramServer(FakeServerBase):
         status: int = 429,
         retry_after: int = 1,
         times: int = 1,
+        skip: int = 0,
         description: str | None = None,
         body: str | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail.
+        """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail, after ``skip`` pass.
 
         429 carries ``parameters.retry_after``; ``body`` sends a raw non-JSON body instead
         (e.g. an HTML 502 page from a proxy).
@@ -1308,6 +1309,7 @@ class FakeTelegramServer(FakeServerBase):
         self._faults.add(
             method,
             times,
+            skip=skip,
             status=status,
             description=description,
             retry_after=retry_after if status == 429 else None,
@@ -1374,6 +1376,11 @@ class FakeTelegramServer(FakeServerBase):
 
         result: JsonDict = await self.wait_for(found, timeout)
         return result
+
+    @property
+    def polls_started(self) -> int:
+        """How many getUpdates calls arrived so far (a long poll is recorded only on return)."""
+        return self._poll_generation
 
     def pending_updates(self) -> list[JsonDict]:
         """Updates queued but not yet confirmed by the bot."""

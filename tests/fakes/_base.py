@@ -186,6 +186,10 @@ class FakeServerBase:
         self._changed = asyncio.Event()
         event.set()
 
+    def poke(self) -> None:
+        """Re-check every ``wait_for`` now: for conditions that change outside the fake."""
+        self._notify()
+
     async def _wait_change(self, timeout: float) -> bool:
         """Wait for the next change at most ``timeout`` s; return False on timeout."""
         if timeout <= 0:

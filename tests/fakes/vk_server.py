@@ -974,11 +974,12 @@ class FakeVkServer(FakeServerBase):
         code: int = 6,
         *,
         times: int = 1,
+        skip: int = 0,
         message: str | None = None,
         http_status: int | None = None,
         body: str | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail.
+        """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail, after ``skip`` pass.
 
         ``code``: a VK error (6 rps, 9 flood, 10 internal, 901 no permission, ...);
         ``http_status``: answer with that HTTP status (e.g. 502) and a text body instead.
@@ -986,6 +987,7 @@ class FakeVkServer(FakeServerBase):
         self._faults.add(
             method,
             times,
+            skip=skip,
             code=code,
             message=message or ERRORS.get(code),
             http_status=http_status,

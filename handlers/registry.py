@@ -28,9 +28,12 @@ def build_adapters(app: App) -> list[Adapter]:
     settings = app.settings
     if settings.telegram_bot_token:
         from handlers.telegram import TelegramAdapter
+        from handlers.telegram.menu import build_menus
 
         adapters.append(TelegramAdapter(
-            app.core, token=settings.telegram_bot_token, api_url=settings.telegram_api_url
+            app.core, token=settings.telegram_bot_token, api_url=settings.telegram_api_url,
+            webhook_url=settings.telegram_webhook_url, webhook_secret=settings.telegram_webhook_secret,
+            webhook_listen=settings.telegram_webhook_listen, menus=build_menus(app.s),
         ))
     if settings.vk_group_token:
         from handlers.vk import VkAdapter

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.clock import FakeClock
 from bot.settings import Settings
 from storage import applications, persons
@@ -49,3 +51,43 @@ async def test_intern_applies_in_telegram_and_coordinator_approves(
             assert app is not None and app.status == "approved"
             account = await persons.find_account_by_chat(conn, "telegram", str(INTERN))
             assert account is not None and account.person_id == app.person_id
+
+
+async def test_command_menus_per_language_and_coordinator_scope(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with telegram_chat(settings, clock) as tg:
+        await tg.say(INTERN, "/help")  # polling has started, so the menus were set
+        menus = {key: [c["command"] for c in commands] for key, commands in tg.fake.commands.items()}
+        default_ru = json.dumps([{"type": "default"}, ""], sort_keys=True)
+        default_en = json.dumps([{"type": "default"}, "en"], sort_keys=True)
+        coordinator = json.dumps([{"chat_id": COORDINATOR, "type": "chat"}, ""], sort_keys=True)
+        assert menus[default_ru] == ["start", "help", "back", "link"]
+        assert menus[default_en] == menus[default_ru]
+        assert menus[coordinator] == ["start", "help", "back", "applications", "link"]
+        described = tg.fake.commands[default_en]
+        assert described[0]["description"] == "Start or continue"
+
+
+async def test_webhook_mode_checks_the_secret(
+    settings: Settings, clock: FakeClock, unused_tcp_port: int
+) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/tg/hook"
+    kw = {"webhook_url": url, "webhook_secret": "s3cr3t", "webhook_listen": f"127.0.0.1:{unused_tcp_port}"}
+    async with telegram_chat(settings, clock, adapter_kw=kw) as tg:
+        fake = tg.fake
+        await fake.wait_for(lambda: fake.webhook_url == url)
+        assert fake.webhook_secret == "s3cr3t" and fake.calls("getUpdates") == []
+        fake.send_text(INTERN, "/start")
+        await fake.wait_for(lambda: len(fake.texts_to(INTERN)) >= 2)
+        assert "Цифровая педагогическая интернатура" in fake.texts_to(INTERN)[0]
+        await fake.wait_for(lambda: fake.webhook_deliveries)
+        assert [d["status"] for d in fake.webhook_deliveries] == [200]
+        # Someone who does not know the secret is refused and nothing is handled.
+        forged = fake.build_text_update(INTERN, "/help")
+        for secret in (None, "wrong"):
+            status, _ = await fake.post_update_to(url, forged, secret)
+            assert status == 403
+        sent = len(fake.texts_to(INTERN))
+        status, _ = await fake.post_update_to(url, forged, "s3cr3t")
+        assert status == 200 and len(fake.texts_to(INTERN)) > sent

@@ -11,25 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.types import Message, ReplyParameters, Update
+from aiohttp import web
 
 from bot.core import Core
 from bot.messages import DeliveryError, Reply
 from handlers.telegram import mapping, render
 from handlers.telegram.errors import delivery_error
+from handlers.telegram.menu import Menu
 from handlers.text_split import split_text, utf16_len
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 25
 MAX_BACKOFF = 30.0
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def make_bot(token: str, api_url: str) -> Bot:
@@ -40,11 +45,35 @@ def make_bot(token: str, api_url: str) -> Bot:
 
 class TelegramAdapter:
     platform = mapping.PLATFORM
+    rate_per_s = 30.0
+    """Bot API: about 30 messages a second overall..."""
+    per_chat_interval = 1.0
+    """...and about one a second to the same chat."""
+    max_batch = 1
+    """No multi-recipient send in the Bot API: broadcasts call send() per chat."""
 
-    def __init__(self, core: Core, *, token: str, api_url: str, poll_timeout: int = POLL_TIMEOUT) -> None:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        token: str,
+        api_url: str,
+        poll_timeout: int = POLL_TIMEOUT,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        webhook_listen: str = "0.0.0.0:8080",
+        menus: list[Menu] | None = None,
+    ) -> None:
         self.core = core
         self.bot = make_bot(token, api_url)
         self.poll_timeout = poll_timeout
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.webhook_listen = webhook_listen
+        self.webhook_port: int | None = None
+        """The port the webhook server really listens on (useful with port 0)."""
+        self.menus = menus or []
+        self._user_locks: dict[int, asyncio.Lock] = {}
         self._stopping = asyncio.Event()
         self._poll: asyncio.Future[list[Update]] | None = None
         self._offset: int | None = None
@@ -136,13 +165,80 @@ class TelegramAdapter:
             log.exception("telegram update %s failed", update.update_id)
 
     async def run(self) -> None:
-        """Long polling until `stop()`; a rejected token ends the adapter with a clear log line."""
+        """Long polling (or the webhook server) until `stop()`; a rejected token ends it."""
         self._finished.clear()
         try:
-            await self._poll_loop()
+            if self.webhook_url:
+                await self._serve_webhook()
+            else:
+                await self._poll_loop()
         finally:
             self._finished.set()
 
+    async def set_menus(self) -> None:
+        """setMyCommands for every scope and language; a failure only costs the menu."""
+        for menu in self.menus:
+            try:
+                await self.bot.set_my_commands(
+                    menu.commands, scope=menu.scope, language_code=menu.language_code
+                )
+            except Exception as exc:
+                log.warning("setMyCommands failed for %s: %s", menu.scope.type, exc)
+
+    # --- webhook mode ------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _in_order_for(self, user_id: int) -> AsyncIterator[None]:
+        """Telegram may post several updates at once: one person's are still handled in order."""
+        lock = self._user_locks.setdefault(user_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._user_locks.get(user_id) is lock:
+                del self._user_locks[user_id]
+
+    async def on_webhook(self, request: web.Request) -> web.Response:
+        """One update POSTed by Telegram; 200 only after it is handled, so a crash means a resend."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            log.warning("webhook request without the right secret from %s", request.remote)
+            return web.Response(status=403)
+        if self._stopping.is_set():
+            return web.Response(status=503)  # Telegram retries it after the restart
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+        except Exception:
+            return web.Response(status=400)
+        async with self._in_order_for(mapping.user_key(update)):
+            await self.handle_update(update)
+        return web.Response()
+
+    async def _serve_webhook(self) -> None:
+        if not self.webhook_secret:
+            log.error("TELEGRAM_WEBHOOK_SECRET is empty; refusing to serve an unprotected webhook")
+            return
+        app = web.Application()
+        app.router.add_post(urlsplit(self.webhook_url).path or "/", self.on_webhook)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
+        await runner.setup()
+        host, _, port = self.webhook_listen.rpartition(":")
+        await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
+        self.webhook_port = int(runner.addresses[0][1])
+        try:
+            try:
+                await self.bot.set_webhook(
+                    self.webhook_url, secret_token=self.webhook_secret,
+                    allowed_updates=mapping.ALLOWED_UPDATES, drop_pending_updates=False,
+                )
+            except TelegramUnauthorizedError:
+                log.error("Telegram rejected TELEGRAM_BOT_TOKEN; the Telegram adapter stops")
+                return
+            await self.set_menus()
+            await self._stopping.wait()
+        finally:
+            await runner.cleanup()  # waits for the updates in hand
+
+    # --- long polling ------------------------------------------------------------------------
     async def _poll_loop(self) -> None:
         backoff = 0.5
         try:
@@ -152,6 +248,7 @@ class TelegramAdapter:
             return
         except Exception as exc:
             log.warning("deleteWebhook failed (%s); polling anyway", exc)
+        await self.set_menus()
         while not self._stopping.is_set():
             self._poll = asyncio.ensure_future(self.bot.get_updates(
                 offset=self._offset, timeout=self.poll_timeout,

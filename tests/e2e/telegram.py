@@ -10,6 +10,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import Settings
 from handlers.telegram import TelegramAdapter
+from handlers.telegram.menu import build_menus
 from tests.fakes.telegram_server import FakeTelegramServer
 
 TOKEN = "123456:TEST-token"
@@ -58,13 +59,17 @@ def telegram_settings(settings: Settings, fake: FakeTelegramServer) -> Settings:
 
 
 @asynccontextmanager
-async def telegram_chat(settings: Settings, clock: FakeClock, **fake_kw: Any) -> AsyncIterator[TelegramChat]:
+async def telegram_chat(
+    settings: Settings, clock: FakeClock, adapter_kw: dict[str, Any] | None = None, **fake_kw: Any
+) -> AsyncIterator[TelegramChat]:
     """The real App (outbox loop off, as in every test) + the Telegram adapter polling the fake."""
     import asyncio
 
+    adapter_kw = adapter_kw or {}
     async with FakeTelegramServer(**fake_kw) as fake:
         app = await App(telegram_settings(settings, fake), clock=clock).start(background=False)
-        adapter = TelegramAdapter(app.core, token=TOKEN, api_url=fake.base_url, poll_timeout=5)
+        adapter = TelegramAdapter(app.core, token=TOKEN, api_url=fake.base_url, poll_timeout=5,
+                                  menus=build_menus(app.s), **adapter_kw)
         app.s.delivery.register(adapter)
         task = asyncio.create_task(adapter.run())
         try:

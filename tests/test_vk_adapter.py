@@ -144,6 +144,9 @@ async def test_error_mapping(fake: FakeVkServer, adapter: VkAdapter) -> None:
         with pytest.raises(DeliveryError) as caught:
             await adapter.send(str(PEER), Reply("hi"))
         assert (caught.value.permanent, caught.value.retry_after) == (permanent, retry_after), fault
+    with pytest.raises(DeliveryError) as too_long:
+        await adapter.send(str(PEER), Reply("hi", [[Button("x", "p" * 65)]]))
+    assert not too_long.value.permanent
     assert fake.delivered == []
 
 

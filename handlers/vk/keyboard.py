@@ -19,6 +19,9 @@ PER_ROW = 5
 INLINE_ROWS, INLINE_BUTTONS = 6, 10
 REGULAR_ROWS, REGULAR_BUTTONS = 10, 40
 PAYLOAD_KEY = "p"
+PAYLOAD_LIMIT = 64
+"""Bytes: Telegram's callback_data limit is the bot's contract on every messenger, so a
+feature tried on VK never ships a button Telegram would refuse."""
 
 
 def encode_payload(payload: str) -> str:
@@ -57,6 +60,8 @@ def _label(text: str) -> str:
 def _button(b: Button, kind: str) -> dict[str, Any]:
     if b.url:
         return {"action": {"type": "open_link", "link": b.url, "label": _label(b.label)}}
+    if len(b.payload.encode("utf-8")) > PAYLOAD_LIMIT:
+        raise ValueError(f"button payload over {PAYLOAD_LIMIT} bytes: {b.payload!r}")
     return {
         "action": {"type": kind, "label": _label(b.label), "payload": encode_payload(b.payload)},
         "color": "secondary",

@@ -203,3 +203,16 @@ async def test_stop_interrupts_the_long_poll_and_confirms_the_offset(fake: FakeT
     assert fake.pending_updates() == []
     assert fake.calls("getUpdates")[-1]["params"]["offset"] == update_id + 1
     await adapter.close()
+
+
+async def test_a_hung_bot_api_is_a_temporary_network_error(fake: FakeTelegramServer) -> None:
+    adapter = TelegramAdapter(Recorder(), token=TOKEN, api_url=fake.base_url)  # type: ignore[arg-type]
+    adapter.bot.session.timeout = 0.3
+    fake.delay_next("sendMessage", 1.0)
+    with pytest.raises(DeliveryError) as hung:
+        await adapter.send(str(USER), Reply("hi"))
+    assert not hung.value.permanent
+    with pytest.raises(DeliveryError) as wrong:
+        await adapter.send("alice", Reply("hi"))
+    assert wrong.value.permanent
+    await adapter.close()

@@ -206,3 +206,30 @@ async def test_blocked_user_is_unreachable(settings: Settings, clock: FakeClock)
         assert account is not None and account.unreachable
         clock.advance(timedelta(hours=1))
         assert await vk.app.s.delivery.run_once() == 0
+
+
+async def test_timeouts_and_outbox_retries_over_the_app(settings: Settings, clock: FakeClock) -> None:
+    async with FakeVkServer(group_id=GROUP_ID, token=TOKEN) as fake:
+        slow = make_adapter(Recorder(), fake, MemoryTs(fake), timeout=(1.0, 0.3))
+        fake.delay_next("messages.send", 1.0)
+        with pytest.raises(DeliveryError) as hung:
+            await slow.send(str(PEER), Reply("hi"))
+        assert not hung.value.permanent and "network" in str(hung.value)
+    async with vk_chat(settings, clock) as vk:
+        vk.fake.fail_next("messages.send", 10, times=2)
+        assert await vk.say(6006, "/start") == []
+        for _ in range(3):
+            clock.advance(timedelta(minutes=5))
+            await vk.app.s.delivery.run_once()
+        texts = vk.fake.texts_to(6006)
+        assert any("Цифровая педагогическая интернатура" in t for t in texts)
+        assert len(texts) == len(set(texts)) and vk.fake.duplicates == []
+        async with vk.app.s.db.read() as conn:
+            account = await persons.find_account(conn, "vk", "6006")
+        assert account is not None and account.display_name == "User6006 Test"
+
+
+async def test_telegram_style_refs_are_refused_permanently(adapter: VkAdapter) -> None:
+    with pytest.raises(DeliveryError) as caught:
+        await adapter.send("alice", Reply("hi"))
+    assert caught.value.permanent

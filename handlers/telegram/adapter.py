@@ -84,6 +84,8 @@ class TelegramAdapter:
 
     # --- sending -----------------------------------------------------------------------
     async def send(self, chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
+        if not chat_ref.lstrip("-").isdigit():
+            raise DeliveryError(f"telegram: {chat_ref!r} is not a chat id", permanent=True)
         try:
             steps = self._steps(int(chat_ref), reply)
         except render.PayloadTooLong as exc:

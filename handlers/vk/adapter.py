@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -24,7 +25,7 @@ from bot.core import Core
 from bot.messages import DeliveryError, Reply
 from handlers.text_split import split_text
 from handlers.vk import keyboard, mapping
-from handlers.vk.client import make_vk_api, route
+from handlers.vk.client import DEFAULT_TIMEOUT, make_vk_api, route
 from handlers.vk.errors import delivery_error, from_code
 from handlers.vk.longpoll import Batch, LongPollThread, thread_to_loop
 
@@ -34,6 +35,7 @@ LONG_POLL_WAIT = 25
 RANDOM_ID_PARTS = 64
 """random_id = outbox id * 64 + part number: unique per message part, stable across retries."""
 CLEAR_KEYBOARD = '{"buttons":[],"one_time":true}'
+NAME_CACHE = 50_000
 
 TsStore = tuple[Callable[[], Awaitable[str | None]], Callable[[str], Awaitable[None]]]
 """(load, save) of the long-poll position, kept by the caller (the registry uses the database)."""
@@ -57,10 +59,12 @@ class VkAdapter:
         requests_per_s: float = 20.0,
         long_poll_wait: int = LONG_POLL_WAIT,
         ts_store: TsStore | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
         self.core = core
         self.api_url = api_url
-        self.vk = make_vk_api(token, api_url=api_url, api_version=api_version, requests_per_s=requests_per_s)
+        self.vk = make_vk_api(token, api_url=api_url, api_version=api_version,
+                              requests_per_s=requests_per_s, timeout=timeout)
         self.rate_per_s = requests_per_s
         self.group_id = group_id
         self.long_poll_wait = long_poll_wait
@@ -68,6 +72,8 @@ class VkAdapter:
         self._upload: VkUpload | None = None
         self._callbacks_ok: dict[int, bool] = {}
         """peer -> whether the person's app shows callback buttons (from client_info)."""
+        self._names: dict[int, str] = {}
+        """user id -> "First Last", looked up once per person with one users.get per batch."""
         self._regular_shown: set[int] = set()
         """Peers under whose input field a regular keyboard is shown: cleared by the next message."""
         self._stopping = asyncio.Event()
@@ -128,6 +134,8 @@ class VkAdapter:
         return (idem * RANDOM_ID_PARTS + part) % (2**31 - 1) + 1
 
     async def send(self, chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
+        if not chat_ref.lstrip("-").isdigit():
+            raise DeliveryError(f"vk: {chat_ref!r} is not a peer id", permanent=True)
         peer_id = int(chat_ref)
         try:
             attachment = await self._attachment(peer_id, reply)
@@ -180,8 +188,27 @@ class VkAdapter:
         return results
 
     # --- receiving ---------------------------------------------------------------------
+    async def _learn_names(self, events: list[dict[str, Any]]) -> None:
+        """VK events carry no names: one users.get for everybody new in the batch."""
+        unknown = {mapping.user_key(e) for e in events if e.get("type") == "message_new"} - set(self._names)
+        unknown.discard(0)
+        if not unknown:
+            return
+        if len(self._names) > NAME_CACHE:
+            self._names.clear()
+        try:
+            users = await self.call("users.get", user_ids=",".join(map(str, sorted(unknown))))
+        except Exception as exc:
+            log.info("users.get failed (%s); names stay unknown", type(exc).__name__)
+            return
+        for user in users or []:
+            name = " ".join(filter(None, (user.get("first_name"), user.get("last_name"))))
+            if name:
+                self._names[int(user["id"])] = name
+
     async def handle_events(self, events: list[dict[str, Any]]) -> None:
         """Each person's events in order, different people concurrently."""
+        await self._learn_names(events)
         by_user: dict[int, list[dict[str, Any]]] = {}
         for event in events:
             by_user.setdefault(mapping.user_key(event), []).append(event)
@@ -208,6 +235,9 @@ class VkAdapter:
         incoming = mapping.incoming_of(event)
         if incoming is None:
             return
+        name = self._names.get(int(incoming.user_ref))
+        if name:
+            incoming = dataclasses.replace(incoming, display_name=name)
         try:
             await self.core.handle(incoming)
         except Exception:

@@ -81,3 +81,19 @@ async def test_one_process_serves_telegram_and_vk_and_stops_cleanly(tmp_path: Pa
             saved_ts = db.execute("SELECT value FROM adapter_state WHERE key = 'vk.longpoll_ts'").fetchone()
         assert set(statuses) == {"sent"}, statuses  # marked sent: the reply was confirmed before exit
         assert saved_ts is not None  # VK resumes from here next time
+
+
+async def test_a_rejected_token_stops_the_process_with_a_clear_line(tmp_path: Path) -> None:
+    async with FakeTelegramServer(token="1:RIGHT") as tg:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VK_"))}
+        env.update(DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
+                   TELEGRAM_BOT_TOKEN="1:WRONG", TELEGRAM_API_URL=tg.base_url)
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(bot.communicate(), 30)
+    log = err.decode()
+    assert bot.returncode == 1, log
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in log and "1:WRONG" not in log
+    assert tg.calls("deleteWebhook")[0]["status"] == 401

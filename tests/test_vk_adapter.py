@@ -233,3 +233,18 @@ async def test_telegram_style_refs_are_refused_permanently(adapter: VkAdapter) -
     with pytest.raises(DeliveryError) as caught:
         await adapter.send("alice", Reply("hi"))
     assert caught.value.permanent
+
+
+async def test_rejected_token_ends_the_adapter_and_vk_down_at_start_is_waited_for(fake: FakeVkServer) -> None:
+    wrong = VkAdapter(Recorder(), token="vk1.wrong", api_url=fake.base_url)  # type: ignore[arg-type]
+    await asyncio.wait_for(wrong.run(), 5)  # error 5 from groups.getById: returns, logged
+    assert fake.calls("groups.getById")[-1]["code"] == 5
+    core = Recorder()
+    flaky = make_adapter(core, fake, MemoryTs(fake), group_id=None)
+    fake.fail_next("groups.getById", http_status=502)
+    task = asyncio.create_task(flaky.run())
+    await fake.wait_for(lambda: fake.lp_requests > 0, 10)  # retried after 1 s, then listening
+    fake.send_text(PEER, "hi")
+    await fake.wait_for(lambda: core.seen)
+    await flaky.stop()
+    await task

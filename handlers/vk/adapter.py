@@ -259,11 +259,21 @@ class VkAdapter:
             self._finished.set()
 
     async def _run(self) -> None:
-        try:
-            group_id = await self._group_id()
-        except vk_api.exceptions.ApiError as exc:
-            log.error("VK refused VK_GROUP_TOKEN (error %s); the VK adapter is not running", exc.code)
-            return
+        backoff = 1.0
+        while True:
+            try:
+                group_id = await self._group_id()
+                break
+            except vk_api.exceptions.ApiError as exc:
+                log.error("VK refused VK_GROUP_TOKEN (error %s); the VK adapter is not running", exc.code)
+                return
+            except Exception as exc:  # VK unreachable at start: wait for it, like the long poll does
+                log.warning("VK groups.getById failed (%s); retrying in %.0fs", type(exc).__name__, backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                if self._stopping.is_set():
+                    return
+                backoff = min(backoff * 2, 30.0)
         start_ts = await self.ts_store[0]() if self.ts_store else None
         queue: asyncio.Queue[Batch | None] = asyncio.Queue()
         self._thread = LongPollThread(

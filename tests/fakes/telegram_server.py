@@ -329,7 +329,10 @@ class FakeTelegramServer(FakeServerBase):
         per_chat_per_s: int | None = None,
         bot_first_name: str = "Internship Bot",
         bot_username: str = "fake_internship_bot",
+        token: str | None = None,
     ) -> None:
+        #: When set, any other token is answered 401 Unauthorized, as the real API does.
+        self.token = token
         self.rate_limit_per_s = rate_limit_per_s
         self.per_chat_per_s = per_chat_per_s
         self.bot_first_name = bot_first_name
@@ -476,6 +479,12 @@ class FakeTelegramServer(FakeServerBase):
     # -- dispatch ----------------------------------------------------------------------
     async def _handle_method(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
+        if self.token is not None and token != self.token:
+            method = request.match_info["method"]
+            self._record(method, {}, time=self._now(), ok=False, status=401, error="Unauthorized")
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         self._bot_id = self._bot_id_from(token)
         requested = request.match_info["method"]
         method = self._by_lower.get(requested.lower(), requested)

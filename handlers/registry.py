@@ -33,7 +33,7 @@ def build_adapters(app: App) -> list[Adapter]:
         adapters.append(TelegramAdapter(
             app.core, token=settings.telegram_bot_token, api_url=settings.telegram_api_url,
             webhook_url=settings.telegram_webhook_url, webhook_secret=settings.telegram_webhook_secret,
-            webhook_listen=settings.telegram_webhook_listen, menus=build_menus(app.s),
+            webhook_listen=settings.telegram_webhook_listen, menus=lambda: build_menus(app.s),
         ))
     if settings.vk_group_token:
         from handlers.vk import VkAdapter

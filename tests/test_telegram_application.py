@@ -67,6 +67,14 @@ async def test_command_menus_per_language_and_coordinator_scope(
         assert menus[coordinator] == ["start", "help", "back", "applications", "link"]
         described = tg.fake.commands[default_en]
         assert described[0]["description"] == "Start or continue"
+        # A tutor granted in the database gets a menu of their own from the next start.
+        async with tg.app.s.db.transaction() as conn:
+            account = await persons.find_account(conn, "telegram", str(INTERN))
+            assert account is not None
+            await persons.grant_role(conn, account.person_id, "tutor", clock.now())
+        await tg.adapter.set_menus()
+        tutor = json.dumps([{"chat_id": INTERN, "type": "chat"}, ""], sort_keys=True)
+        assert "applications" not in [c["command"] for c in tg.fake.commands[tutor]]
 
 
 async def test_webhook_mode_checks_the_secret(

@@ -211,7 +211,7 @@ async def test_blocked_user_is_unreachable(settings: Settings, clock: FakeClock)
 async def test_timeouts_and_outbox_retries_over_the_app(settings: Settings, clock: FakeClock) -> None:
     async with FakeVkServer(group_id=GROUP_ID, token=TOKEN) as fake:
         slow = make_adapter(Recorder(), fake, MemoryTs(fake), timeout=(1.0, 0.3))
-        fake.delay_next("messages.send", 1.0)
+        fake.delay_next("messages.send", 0.6)
         with pytest.raises(DeliveryError) as hung:
             await slow.send(str(PEER), Reply("hi"))
         assert not hung.value.permanent and "network" in str(hung.value)

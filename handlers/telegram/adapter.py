@@ -62,7 +62,7 @@ class TelegramAdapter:
         webhook_url: str = "",
         webhook_secret: str = "",
         webhook_listen: str = "0.0.0.0:8080",
-        menus: list[Menu] | None = None,
+        menus: Callable[[], Awaitable[list[Menu]]] | None = None,
     ) -> None:
         self.core = core
         self.bot = make_bot(token, api_url)
@@ -72,7 +72,8 @@ class TelegramAdapter:
         self.webhook_listen = webhook_listen
         self.webhook_port: int | None = None
         """The port the webhook server really listens on (useful with port 0)."""
-        self.menus = menus or []
+        self.menus = menus
+        """Builds the command menus at start (they read the roles from the database)."""
         self._user_locks: dict[int, asyncio.Lock] = {}
         self._stopping = asyncio.Event()
         self._poll: asyncio.Future[list[Update]] | None = None
@@ -179,7 +180,14 @@ class TelegramAdapter:
 
     async def set_menus(self) -> None:
         """setMyCommands for every scope and language; a failure only costs the menu."""
-        for menu in self.menus:
+        if self.menus is None:
+            return
+        try:
+            menus = await self.menus()
+        except Exception:
+            log.exception("building the command menus failed")
+            return
+        for menu in menus:
             try:
                 await self.bot.set_my_commands(
                     menu.commands, scope=menu.scope, language_code=menu.language_code

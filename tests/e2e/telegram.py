@@ -69,7 +69,7 @@ async def telegram_chat(
     async with FakeTelegramServer(**fake_kw) as fake:
         app = await App(telegram_settings(settings, fake), clock=clock).start(background=False)
         adapter = TelegramAdapter(app.core, token=TOKEN, api_url=fake.base_url, poll_timeout=5,
-                                  menus=build_menus(app.s), **adapter_kw)
+                                  menus=lambda: build_menus(app.s), **adapter_kw)
         app.s.delivery.register(adapter)
         task = asyncio.create_task(adapter.run())
         try:

@@ -82,7 +82,7 @@ async def test_messages_files_and_presses_become_incoming(
     assert (start.text, start.platform, start.user_ref, start.chat_ref) == (
         "/start link-ABC", "telegram", str(USER), str(USER))
     assert start.language_code == "en" and start.display_name == "Мария"
-    assert start.update_ref == str(ids[0]) and start.message_ref
+    assert start.update_ref == f"{ids[0]}/{USER}/{start.message_ref}" and start.message_ref
     assert doc.file is not None and doc.text == "мой план"
     assert (doc.file.kind, doc.file.size, doc.file.mime, doc.file.name) == (
         "document", 2_000_000, "application/pdf", "plan.pdf")
@@ -216,3 +216,13 @@ async def test_a_hung_bot_api_is_a_temporary_network_error(fake: FakeTelegramSer
         await adapter.send("alice", Reply("hi"))
     assert wrong.value.permanent
     await adapter.close()
+
+
+async def test_a_resent_update_is_answered_once(settings: Settings, clock: FakeClock) -> None:
+    async with telegram_chat(settings, clock) as tg:
+        update = tg.fake.build_text_update(7007, "/start")
+        tg.fake.push_update(update)
+        tg.fake.push_update(dict(update))  # Telegram resends what was never confirmed
+        await tg.handled(update["update_id"])
+        texts = tg.fake.texts_to(7007)
+        assert len(texts) == 2 and "Вопрос 1 из 7" in texts[-1]  # welcome + question, once

@@ -11,6 +11,9 @@ from aiogram.types import CallbackQuery, Message, Update, User
 from bot.messages import FileInfo, Incoming
 
 PLATFORM = "telegram"
+# update_ref (the core's dedupe key) is the update id plus the message or query id: a
+# resent update keeps it, while Telegram's update ids alone may restart at a random
+# number after a quiet week and collide with an old one.
 UNSUPPORTED = ("location", "venue", "contact", "poll", "dice", "game", "story", "invoice")
 """Message kinds a person can send that carry no text answer; named for the reply."""
 
@@ -74,7 +77,7 @@ def from_message(update_id: int, message: Message) -> Incoming | None:
         text=text,
         file=file,
         message_ref=str(message.message_id),
-        update_ref=str(update_id),
+        update_ref=f"{update_id}/{message.chat.id}/{message.message_id}",
         reply_to_ref=str(message.reply_to_message.message_id) if message.reply_to_message else None,
         language_code=user.language_code,
         display_name=_display_name(user),
@@ -96,7 +99,7 @@ def from_callback(update_id: int, query: CallbackQuery) -> Incoming | None:
         chat_ref=str(message.chat.id if message is not None else user.id),
         payload=query.data,
         message_ref=str(message.message_id) if message is not None else None,
-        update_ref=str(update_id),
+        update_ref=f"{update_id}/q{query.id}",
         language_code=user.language_code,
         display_name=_display_name(user),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.app import App
@@ -50,7 +51,9 @@ def build_adapters(app: App) -> list[Adapter]:
     return adapters
 
 
-def _state_store(app: App, key: str):  # type: ignore[no-untyped-def]
+def _state_store(
+    app: App, key: str
+) -> tuple[Callable[[], Awaitable[str | None]], Callable[[str], Awaitable[None]]]:
     """(load, save) of one adapter position in the database: adapters never touch SQL."""
 
     async def load() -> str | None:

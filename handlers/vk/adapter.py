@@ -137,6 +137,8 @@ class VkAdapter:
         if not chat_ref.lstrip("-").isdigit():
             raise DeliveryError(f"vk: {chat_ref!r} is not a peer id", permanent=True)
         peer_id = int(chat_ref)
+        if not reply.text.strip() and reply.file is None:
+            return None  # VK refuses an empty message; Telegram's adapter sends nothing too
         try:
             attachment = await self._attachment(peer_id, reply)
             last: Any = None

@@ -14,7 +14,9 @@ BENCHMARKS: list[str] = [
     "bench.bench_engine",
     "bench.bench_aiogram_floor",
     "bench.bench_memory",
+    "bench.bench_http",
     "bench.bench_scheduler",
+    "bench.bench_broadcast",
 ]
 
 
@@ -41,20 +43,23 @@ FIGURES: dict[str, Figure] = {
         "updates/s", "a bare aiogram echo handler fed the same updates in-process (no network)",
     ),
     "http_updates_per_s": Figure(
-        "updates/s", "500 interns over HTTP: the real aiogram polling loop against the fake Bot API",
-        pending="pending: needs the Telegram adapter (issue 3) and tests/fakes FakeTelegramServer",
+        "updates/s", "500 interns apply at once over HTTP: the real aiogram polling loop of the "
+        "Telegram adapter against the fake Bot API (same process, no rate limit)",
+    ),
+    "http_reply_p99_ms": Figure(
+        "ms", "99th percentile from an update queued at the fake Bot API to its first reply "
+        "recorded there, during that run",
     ),
     "telegram_broadcast_per_s": Figure(
-        "messages/s", "a coordinator broadcast delivered to the fake Bot API through the rate limiter",
-        pending="pending: needs the rate-limited outbox (issue 4) and broadcasts (issue 7)",
+        "messages/s", "a notice to 10,000 people delivered from the outbox by Delivery and the real "
+        "Telegram adapter to the fake Bot API enforcing 30 messages/s and 1/s per chat",
     ),
     "telegram_429_count": Figure(
         "count", "429 Too Many Requests answers the fake Bot API gave during that broadcast",
-        pending="pending: needs the rate-limited outbox (issue 4) and broadcasts (issue 7)",
     ),
     "vk_broadcast_seconds_10000": Figure(
-        "s", "time to deliver a broadcast to 10,000 VK recipients (100 peer_ids per call, 20 req/s)",
-        pending="pending: needs the VK adapter (issue 3) and the rate-limited outbox (issue 4)",
+        "s", "time to deliver the same notice to 10,000 VK recipients through Delivery and the real "
+        "VK adapter to the fake VK API enforcing 20 requests/s (100 peer_ids per call)",
     ),
     "scheduler_tick_ms_100k": Figure(
         "ms", "median of scheduler ticks (every registered job) with 100,000 stored reminders "

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment, reminders, schedule_commands
+from bot import enrolment, linking, reminders, schedule_commands
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
+    linking.register,
     reminders.register,
     schedule_commands.register,
 ]

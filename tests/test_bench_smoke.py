@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as runner
-from bench import bench_aiogram_floor, bench_engine, bench_memory, bench_scheduler
+from bench import bench_aiogram_floor, bench_broadcast, bench_engine, bench_memory, bench_scheduler
 from bench.registry import BENCHMARKS, FIGURES
 
 
@@ -38,6 +38,12 @@ async def test_scheduler_bench_plans_and_ticks() -> None:
     assert 200 <= figures["scheduler_reminders_stored"] <= 260  # whole plans of ~25 rows
     assert figures["scheduler_busy_tick_outbox_rows"] > 0
     assert figures["scheduler_tick_ms_100k"] > 0  # type: ignore[operator]
+
+
+async def test_broadcast_bench_delivers_everyone_on_both_messengers() -> None:
+    figures = await bench_broadcast.run(recipients=40)
+    assert figures["vk_delivered"] == 40 and figures["vk_rate_errors"] == 0
+    assert figures["telegram_429_count"] == 0 and figures["telegram_broadcast_per_s"] > 0  # type: ignore[operator]
 
 
 def test_result_file_has_every_figure_and_says_which_are_pending(

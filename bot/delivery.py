@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -40,8 +41,13 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
 """With the backoff below, a message survives a messenger outage of about three hours."""
 MAX_BACKOFF_S = 900
-WINDOW_S = 1.03
-"""The rate window, a little over a second: requests start here and arrive there with jitter."""
+WINDOW_S = 1.01
+"""The rate window: a call counts from its start until a second after it ended.
+
+The server counts a request when it arrives, somewhere between our start and our end:
+a new call may start only a window after the call 30 back has *ended*, so however
+the network jitters, no 31 arrivals fit in one second of the server's clock.
+"""
 
 
 class Messenger(Protocol):
@@ -103,26 +109,39 @@ class Pace:
         self.clock = clock
         self._monotonic = monotonic
         self._sleep = sleep
-        self._calls: deque[float] = deque()
+        self._calls: dict[int, float | None] = {}
+        """Calls of the last window: slot -> when it ended (None: still under way)."""
+        self._slots = itertools.count()
         self._lock = asyncio.Lock()
         self._chat_next: dict[str, datetime] = {}
         self.held_until: datetime | None = None
 
-    async def call_slot(self) -> None:
-        """Wait until one more API call stays within the rate."""
-        rate = self.limits.rate_per_s
-        if not rate:
+    @contextlib.asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        """Hold one of the rate's slots for the duration of one API call (see WINDOW_S)."""
+        if not self.limits.rate_per_s:
+            yield
             return
+        slot = await self._acquire(max(1, int(self.limits.rate_per_s)))
+        try:
+            yield
+        finally:
+            self._calls[slot] = self._monotonic()
+
+    async def _acquire(self, cap: int) -> int:
         async with self._lock:
-            cap = max(1, int(rate))
             while True:
                 now = self._monotonic()
-                while self._calls and now - self._calls[0] >= WINDOW_S:
-                    self._calls.popleft()
+                for slot, ended in list(self._calls.items()):
+                    if ended is not None and now - ended >= WINDOW_S:
+                        del self._calls[slot]
                 if len(self._calls) < cap:
-                    self._calls.append(now)
-                    return
-                await self._sleep(max(WINDOW_S - (now - self._calls[0]), 0.001))
+                    slot = next(self._slots)
+                    self._calls[slot] = None  # under way: counts until it ends
+                    return slot
+                ended_at = [t for t in self._calls.values() if t is not None]
+                wait = min(ended_at) + WINDOW_S - now if ended_at else 0.01
+                await self._sleep(max(wait, 0.001))
 
     def held(self) -> bool:
         return self.held_until is not None and self.clock.now() < self.held_until
@@ -291,10 +310,10 @@ class Delivery:
         pace = self.paces[row.platform]
         self._inflight.add(row.id)
         try:
-            await pace.call_slot()
             pace.chat_used(row.chat_ref)
             try:
-                ref = await messenger.send(row.chat_ref, row.reply, idem=row.id)
+                async with pace.call():
+                    ref = await messenger.send(row.chat_ref, row.reply, idem=row.id)
             except DeliveryError as exc:
                 await self._failed([row], exc)
                 return
@@ -313,14 +332,14 @@ class Delivery:
         ids = {r.id for r in rows}
         self._inflight |= ids
         try:
-            await pace.call_slot()
             for row in rows:
                 pace.chat_used(row.chat_ref)
             send_batch = messenger.send_batch  # type: ignore[attr-defined]
             try:
-                results = await send_batch(
-                    [r.chat_ref for r in rows], rows[0].reply, idem=min(ids)
-                )
+                async with pace.call():
+                    results = await send_batch(
+                        [r.chat_ref for r in rows], rows[0].reply, idem=min(ids)
+                    )
             except DeliveryError as exc:
                 await self._failed(rows, exc)
                 return

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment
+from bot import enrolment, invites, roles_admin
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
+    invites.register,
+    roles_admin.register,
 ]
 
 

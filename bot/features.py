@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment, invites, roles_admin
+from bot import enrolment, invites, roles_admin, team_forming
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
     invites.register,
     roles_admin.register,
+    team_forming.register,
 ]
 
 

@@ -174,6 +174,9 @@ class Escalation(Strict):
 class TeamRules(Strict):
     min_size: int = Field(default=3, ge=1)
     max_size: int = Field(default=6, ge=1)
+    mix_by: list[str] = Field(default_factory=lambda: ["region", "position"])
+    """Application question ids whose answers automatic formation spreads across teams,
+    most important first (the practice mixes cities, then positions)."""
 
     @model_validator(mode="after")
     def _order(self) -> TeamRules:

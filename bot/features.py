@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment, invites, roles_admin, team_forming
+from bot import broadcasts, enrolment, invites, roles_admin, team_forming
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
@@ -12,6 +12,7 @@ FEATURES: list[Callable[[Services], None]] = [
     invites.register,
     roles_admin.register,
     team_forming.register,
+    broadcasts.register,
 ]
 
 

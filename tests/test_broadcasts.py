@@ -103,7 +103,7 @@ async def test_broadcast_to_each_audience_with_report(
         assert chat.all("i3")[0].text.startswith("Интерн i3: — / ")
 
     chat.new("alice")
-    assert await app.s.scheduler.tick() == {"broadcast_reports": 1}
+    assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
     await app.s.delivery.run_once()
     report = chat.new("alice")
     assert len(report) == 1 and f"Отчёт о рассылке №{bc}" in report[0].text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import broadcasts, enrolment, invites, roles_admin, team_forming
+from bot import broadcasts, enrolment, invites, progress, roles_admin, team_forming
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
@@ -13,6 +13,7 @@ FEATURES: list[Callable[[Services], None]] = [
     roles_admin.register,
     team_forming.register,
     broadcasts.register,
+    progress.register,
 ]
 
 

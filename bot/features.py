@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import broadcasts, enrolment, invites, progress, roles_admin, team_forming
+from bot import broadcasts, enrolment, exports, invites, progress, roles_admin, team_forming
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
@@ -14,6 +14,7 @@ FEATURES: list[Callable[[Services], None]] = [
     team_forming.register,
     broadcasts.register,
     progress.register,
+    exports.register,
 ]
 
 

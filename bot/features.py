@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import broadcasts, enrolment, exports, invites, progress, roles_admin, team_forming
+from bot import (
+    broadcasts,
+    enrolment,
+    exports,
+    invites,
+    my_data,
+    progress,
+    roles_admin,
+    team_forming,
+)
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
@@ -15,6 +24,7 @@ FEATURES: list[Callable[[Services], None]] = [
     broadcasts.register,
     progress.register,
     exports.register,
+    my_data.register,
 ]
 
 

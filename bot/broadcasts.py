@@ -1,14 +1,18 @@
 """Broadcasts: compose with placeholders, choose an audience, preview, send now or later.
 
-Each recipient's message is an outbox row keyed `bc:<id>:<person>`; the delivery
-loop sends them (honouring `not_before` for a scheduled send) and a scheduler job
-reports delivered / failed / unreachable to the author once none is pending.
+Each recipient's message is an outbox row keyed `bc:<id>:<person>`. A send-now
+writes the first batch in the confirming update; a scheduler job writes the rest (and
+a scheduled broadcast once its time comes) batch by batch, and another job reports
+delivered / failed / unreachable to the author once all are written and none pending.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import aiosqlite
 
 from bot import audiences, placeholders
 from bot.context import Ctx, notify
@@ -20,17 +24,24 @@ from storage.broadcasts import Broadcast
 from storage.dialogs import Dialog
 
 COORDINATOR = {"coordinator"}
+log = logging.getLogger(__name__)
+
 TEXT_DIALOG = "bc_text"
 WHEN_DIALOG = "bc_when"
 MAX_BODY = 3500
+BATCH = 500
+"""Messages written per transaction: about 0.2 s of the database, so people's updates
+are never held up long by a broadcast to thousands."""
 TIME_INPUTS = ("%d.%m.%Y %H:%M", "%d.%m %H:%M", "%Y-%m-%d %H:%M", "%H:%M")
 
 
 def register(s: Services) -> None:
     s.router.command("broadcast", compose, COORDINATOR)
+    s.router.command("broadcasts", list_broadcasts, COORDINATOR)
     s.router.payload("bc", broadcast_button, COORDINATOR)
     s.router.dialog(TEXT_DIALOG, text_dialog)
     s.router.dialog(WHEN_DIALOG, when_dialog)
+    s.scheduler.add("broadcast_fanout", fan_out_due)
     s.scheduler.add("broadcast_reports", report_finished)
 
 
@@ -94,6 +105,10 @@ async def broadcast_button(ctx: Ctx) -> None:
     if draft is None or draft.author_id != ctx.person.id:
         await ctx.services.core.stale(ctx)
         return
+    if draft.status == "queued" and action == "x":
+        await broadcasts.cancel(ctx.conn, draft.id)
+        await ctx.reply(ctx.t("bc.cancelled_queued", id=draft.id, written=draft.recipients))
+        return
     if draft.status != "draft":
         await ctx.reply(ctx.t(f"bc.already_{draft.status}", id=draft.id))
         return
@@ -141,16 +156,18 @@ def _zone(ctx: Ctx) -> ZoneInfo:
     return ZoneInfo(ctx.person.timezone or ctx.services.programme.timezone)
 
 
-async def _rendered(ctx: Ctx, draft: Broadcast, recipients: list[int]) -> dict[int, str]:
-    """Every recipient's text, or PlaceholderError before anything is written."""
-    programme = ctx.services.programme
-    when = await placeholders.plan(ctx.conn, programme)
+async def render_for(
+    conn: aiosqlite.Connection, services: Services, body: str, recipients: list[int], now: datetime
+) -> dict[int, str]:
+    """Each recipient's text in their language; PlaceholderError when the template fails."""
+    programme = services.programme
+    when = await placeholders.plan(conn, programme)
     texts: dict[int, str] = {}
     for pid in recipients:
-        person = await persons.get_person(ctx.conn, pid)
-        lang = person.locale or ctx.services.texts.default
-        values = await placeholders.values_for(ctx.conn, programme, when, pid, ctx.now, lang)
-        texts[pid] = placeholders.render(draft.body, values)
+        person = await persons.get_person(conn, pid)
+        lang = person.locale or services.texts.default
+        values = await placeholders.values_for(conn, programme, when, pid, now, lang)
+        texts[pid] = placeholders.render(body, values)
     return texts
 
 
@@ -164,7 +181,8 @@ async def preview(ctx: Ctx, broadcast_id: int) -> None:
                                              [Button(ctx.t("common.cancel"), f"{b}|x")]])
         return
     try:
-        sample = (await _rendered(ctx, draft, recipients[:1]))[recipients[0]]
+        sample = (await render_for(ctx.conn, ctx.services, draft.body, recipients[:1], ctx.now))[
+            recipients[0]]
     except placeholders.PlaceholderError as exc:
         await ctx.reply(ctx.t("bc.render_error", error=str(exc)))
         return
@@ -215,30 +233,94 @@ async def when_dialog(ctx: Ctx, dialog: Dialog) -> None:
 
 
 async def send(ctx: Ctx, draft: Broadcast, *, scheduled: bool) -> None:
-    """Render for everyone first, then queue all rows and the status in one transaction."""
+    """Confirm: a send-now writes its first batch at once, the scheduler job the rest."""
     recipients = await audiences.resolve(ctx.conn, ctx.services.programme, draft.audience)
     if not recipients:
         await ctx.reply(ctx.t("bc.nobody"))
         return
-    try:
-        rendered = await _rendered(ctx, draft, recipients)
+    try:  # the whole first batch renders before anything is written
+        first = await render_for(ctx.conn, ctx.services, draft.body, recipients[:BATCH], ctx.now)
     except placeholders.PlaceholderError as exc:
         await ctx.reply(ctx.t("bc.render_error", error=str(exc)))
         return
-    not_before = draft.send_at if scheduled else None
-    if not await broadcasts.queue(ctx.conn, draft.id, len(recipients)):
+    send_at = draft.send_at if scheduled else None
+    if not await broadcasts.queue(ctx.conn, draft.id, send_at):
         await ctx.reply(ctx.t("bc.already_queued", id=draft.id))
         return
-    for pid, text in rendered.items():
-        await notify(ctx.conn, ctx.services, pid, f"bc:{draft.id}:{pid}",
-                     lambda _lang, text=text: Reply(text), now=ctx.now, kind="broadcast",
-                     not_before=not_before)
+    if send_at is not None:
+        shown = send_at.astimezone(_zone(ctx)).strftime(placeholders.TIME_FORMAT)
+        await ctx.reply(ctx.t("bc.scheduled", id=draft.id, count=len(recipients), when=shown),
+                        [[Button(ctx.t("bc.cancel_scheduled"), f"bc|{draft.id}|x")]])
+        return
+    queued = await broadcasts.get(ctx.conn, draft.id)
+    assert queued is not None
+    await fan_out(ctx.conn, ctx.services, queued, ctx.now, first)
     ctx.services.delivery.wake()
-    if not_before is not None:
-        shown = not_before.astimezone(_zone(ctx)).strftime(placeholders.TIME_FORMAT)
-        await ctx.reply(ctx.t("bc.scheduled", id=draft.id, count=len(rendered), when=shown))
-    else:
-        await ctx.reply(ctx.t("bc.queued", id=draft.id, count=len(rendered)))
+    await ctx.reply(ctx.t("bc.queued", id=draft.id, count=len(recipients)))
+
+
+async def fan_out(
+    conn: aiosqlite.Connection, services: Services, item: Broadcast, now: datetime,
+    rendered: dict[int, str] | None = None,
+) -> bool:
+    """Write the next batch of a broadcast's messages; True when none is left to write.
+
+    The audience is read again each batch, in person-id order after the cursor, so a
+    restart continues where it stopped and the idempotency keys prevent any double.
+    """
+    recipients = await audiences.resolve(conn, services.programme, item.audience)
+    batch = [p for p in recipients if p > item.cursor][:BATCH]
+    written = 0
+    for pid in batch:
+        try:
+            text = (rendered or {}).get(pid) or (await render_for(conn, services, item.body, [pid], now))[pid]
+        except placeholders.PlaceholderError:
+            log.warning("broadcast %s: could not render for person %s", item.id, pid)
+            continue
+        if await notify(conn, services, pid, f"bc:{item.id}:{pid}", lambda _lang, text=text: Reply(text),
+                        now=now, kind="broadcast"):
+            written += 1
+    finished = len(batch) < BATCH
+    await broadcasts.advance(conn, item.id, batch[-1] if batch else item.cursor, written, finished)
+    return finished
+
+
+async def fan_out_due(services: Services, now: datetime) -> int:
+    """Scheduler job: write due broadcasts batch by batch, one transaction per batch, so
+    updates from people are handled in between."""
+    async with services.db.read() as conn:
+        due = [b.id for b in await broadcasts.due(conn, now)]
+    batches = 0
+    for broadcast_id in due:
+        finished = False
+        while not finished:
+            async with services.db.transaction() as conn:
+                item = await broadcasts.get(conn, broadcast_id)
+                if item is None or item.status != "queued":
+                    break
+                finished = await fan_out(conn, services, item, now)
+            batches += 1
+            services.delivery.wake()
+    return batches
+
+
+async def list_broadcasts(ctx: Ctx) -> None:
+    """`/broadcasts`: the latest ones with their state; a scheduled one can be cancelled."""
+    items = await broadcasts.recent(ctx.conn)
+    if not items:
+        await ctx.reply(ctx.t("bc.none_yet"))
+        return
+    zone = _zone(ctx)
+    lines, buttons = [ctx.t("bc.list_title")], []
+    for item in items:
+        counts = await outbox.status_counts(ctx.conn, f"bc:{item.id}:")
+        when = item.send_at.astimezone(zone).strftime(placeholders.TIME_FORMAT) if item.send_at else ""
+        lines.append(ctx.t("bc.list_line", id=item.id, status=ctx.t(f"bc.status.{item.status}"),
+                           when=when, sent=counts.get("sent", 0), total=item.recipients,
+                           text=item.body[:40]))
+        if item.status == "queued":
+            buttons.append([Button(ctx.t("bc.cancel_one", id=item.id), f"bc|{item.id}|x")])
+    await ctx.reply("\n".join(lines), buttons)
 
 
 async def report_finished(services: Services, now: datetime) -> int:
@@ -247,8 +329,6 @@ async def report_finished(services: Services, now: datetime) -> int:
     texts = services.texts
     async with services.db.transaction() as conn:
         for item in await broadcasts.unreported(conn):
-            if item.send_at is not None and item.send_at > now:
-                continue
             counts = await outbox.status_counts(conn, f"bc:{item.id}:")
             if counts.get("pending", 0) or counts.get("sending", 0):
                 continue
@@ -262,7 +342,7 @@ async def report_finished(services: Services, now: datetime) -> int:
                     lang, "bc.report", id=item.id, total=item.recipients,
                     sent=counts.get("sent", 0), failed=counts.get("failed", 0),
                     unreachable=counts.get("unreachable", 0),
-                    skipped=item.recipients - sum(counts.values()),
+                    cancelled=counts.get("cancelled", 0),
                 ))
 
             await notify(conn, services, item.author_id, f"bcr:{item.id}", build, now=now)

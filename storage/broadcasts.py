@@ -19,13 +19,16 @@ class Broadcast:
     audience: str
     status: str
     recipients: int
+    """Messages written to the outbox so far."""
     send_at: datetime | None
+    cursor: int = 0
+    """The last person id written; the next batch starts after it."""
 
 
 def _broadcast(row: aiosqlite.Row) -> Broadcast:
     return Broadcast(
         row["id"], row["author_id"], row["body"], row["audience"], row["status"],
-        row["recipients"], from_iso(row["send_at"]) if row["send_at"] else None,
+        row["recipients"], from_iso(row["send_at"]) if row["send_at"] else None, row["cursor"],
     )
 
 
@@ -58,25 +61,53 @@ async def update_draft(
         )
 
 
-async def queue(conn: aiosqlite.Connection, broadcast_id: int, recipients: int) -> bool:
+async def queue(conn: aiosqlite.Connection, broadcast_id: int, send_at: datetime | None) -> bool:
     """Draft -> queued exactly once, so a double press cannot send twice."""
     cur = await conn.execute(
-        "UPDATE broadcasts SET status = 'queued', recipients = ? WHERE id = ? AND status = 'draft'",
-        (recipients, broadcast_id),
+        "UPDATE broadcasts SET status = 'queued', send_at = ? WHERE id = ? AND status = 'draft'",
+        (to_iso(send_at) if send_at else None, broadcast_id),
     )
     return cur.rowcount > 0
 
 
 async def cancel(conn: aiosqlite.Connection, broadcast_id: int) -> bool:
+    """A draft, or a queued broadcast whose remaining messages are not written yet."""
     cur = await conn.execute(
-        "UPDATE broadcasts SET status = 'cancelled' WHERE id = ? AND status = 'draft'",
+        "UPDATE broadcasts SET status = 'cancelled' WHERE id = ? AND status IN ('draft', 'queued')",
         (broadcast_id,),
     )
     return cur.rowcount > 0
 
 
+async def due(conn: aiosqlite.Connection, now: datetime) -> list[Broadcast]:
+    """Confirmed broadcasts whose time has come and whose messages are not all written."""
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM broadcasts WHERE status = 'queued' AND (send_at IS NULL OR send_at <= ?)"
+        " ORDER BY id",
+        (to_iso(now),),
+    )
+    return [_broadcast(r) for r in rows]
+
+
+async def advance(
+    conn: aiosqlite.Connection, broadcast_id: int, cursor: int, written: int, finished: bool
+) -> None:
+    await conn.execute(
+        "UPDATE broadcasts SET cursor = ?, recipients = recipients + ?,"
+        " status = CASE WHEN ? THEN 'sent' ELSE status END WHERE id = ? AND status = 'queued'",
+        (cursor, written, finished, broadcast_id),
+    )
+
+
 async def unreported(conn: aiosqlite.Connection) -> list[Broadcast]:
-    rows = await fetchall(conn, "SELECT * FROM broadcasts WHERE status = 'queued' ORDER BY id")
+    rows = await fetchall(conn, "SELECT * FROM broadcasts WHERE status = 'sent' ORDER BY id")
+    return [_broadcast(r) for r in rows]
+
+
+async def recent(conn: aiosqlite.Connection, limit: int = 10) -> list[Broadcast]:
+    rows = await fetchall(conn, "SELECT * FROM broadcasts WHERE status != 'draft' ORDER BY id DESC"
+                                " LIMIT ?", (limit,))
     return [_broadcast(r) for r in rows]
 
 

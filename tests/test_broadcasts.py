@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from bot import broadcasts as bc_module
 from bot.app import App
 from bot.messages import DeliveryError, Reply
-from storage import broadcasts, stages, teams
+from storage import broadcasts, outbox, stages, teams
 from tests.cohort import make_tutor, seed_intern
 from tests.conftest import ConsoleChat
 
@@ -86,7 +87,7 @@ async def test_broadcast_to_each_audience_with_report(
     await chat.press(f"bc|{bc}|now")
     assert f"{len(expected)} сообщений" in chat.last("alice").text
     await chat.press(f"bc|{bc}|now")  # a double press sends nothing twice
-    assert "уже поставлена" in chat.last("alice").text
+    assert "второй раз не отправляю" in chat.last("alice").text
     await app.s.delivery.run_once()
 
     got = {u for u in ("i1", "i2", "i3", "i4", "i5", "i6", "tom") if chat.all(u)}
@@ -143,13 +144,58 @@ async def test_scheduled_broadcast_waits_for_its_time(chat: ConsoleChat) -> None
     assert "02.09.2026 10:00" in confirm.text
     await chat.press(f"bc|{bc}|go")
     assert "запланирована на 02.09.2026 10:00" in chat.last("alice").text
+    done = await app.s.scheduler.tick()
+    assert (done["broadcast_fanout"], done["broadcast_reports"]) == (0, 0)
     await app.s.delivery.run_once()
     assert chat.all("i1") == []
-    assert (await app.s.scheduler.tick())["broadcast_reports"] == 0
+    listing = (await chat.say("/broadcasts", "alice"))[-1]
+    assert f"№{bc} — ждёт отправки (02.09.2026 10:00)" in listing.text
     app.s.clock.advance(timedelta(hours=22, minutes=1))  # 07:01 UTC = 10:01 MSK
+    assert (await app.s.scheduler.tick())["broadcast_fanout"] == 1
     await app.s.delivery.run_once()
     assert chat.all("i1")[0].text == "Напоминание для Интерн i1"
     assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
+    await app.s.delivery.run_once()
+    assert "доставлено: 1" in chat.last("alice").text
+
+
+async def test_scheduled_broadcast_can_be_cancelled(chat: ConsoleChat) -> None:
+    app = chat.app
+    await seed_intern(app, "i1")
+    bc = await _compose(chat, "Текст")
+    await chat.press(f"bc|{bc}|a|all")
+    await chat.press(f"bc|{bc}|at")
+    await chat.say("02.09 10:00", "alice")
+    await chat.press(f"bc|{bc}|go")
+    listing = (await chat.say("/broadcasts", "alice"))[-1]
+    assert listing.buttons[0][0].payload == f"bc|{bc}|x"
+    await chat.press(f"bc|{bc}|x")
+    assert "отменена" in chat.last("alice").text
+    app.s.clock.advance(timedelta(days=2))
+    assert (await app.s.scheduler.tick())["broadcast_fanout"] == 0
+    await app.s.delivery.run_once()
+    assert chat.all("i1") == []
+
+
+async def test_large_broadcast_is_written_in_batches(
+    chat: ConsoleChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = chat.app
+    monkeypatch.setattr(bc_module, "BATCH", 3)
+    for n in range(1, 9):
+        await seed_intern(app, f"i{n}")
+    bc = await _compose(chat, "Привет, {{ name }}")
+    await chat.press(f"bc|{bc}|a|all")
+    await chat.press(f"bc|{bc}|now")
+    async with app.s.db.read() as conn:
+        assert (await outbox.status_counts(conn, f"bc:{bc}:")) == {"pending": 3}
+    assert (await app.s.scheduler.tick())["broadcast_fanout"] == 2  # 3 + 2 more, one batch each
+    await app.s.delivery.run_once()
+    assert all(chat.all(f"i{n}")[0].text == f"Привет, Интерн i{n}" for n in range(1, 9))
+    assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
+    await app.s.delivery.run_once()
+    assert "Отчёт о рассылке" in chat.last("alice").text and "доставлено: 8" in chat.last("alice").text
+    assert (await app.s.scheduler.tick())["broadcast_fanout"] == 0
 
 
 async def test_broadcast_refused_for_interns_and_tutors(chat: ConsoleChat) -> None:

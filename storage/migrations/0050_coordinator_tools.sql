@@ -11,17 +11,21 @@ CREATE TABLE invites (
 );
 
 -- A coordinator's broadcast: the template, who it goes to and when. Each recipient's
--- message is an outbox row keyed `bc:<id>:<person>`, so the delivery report is a count
--- over those keys and a repeated "send" writes nothing twice.
+-- message is an outbox row keyed `bc:<id>:<person>`, written in batches in person-id
+-- order (`cursor` is the last person written), so a large broadcast never holds the
+-- database for long, a restart resumes where it stopped, and the delivery report is a
+-- count over those keys. draft -> queued (confirmed) -> sent (all rows written) -> done
+-- (reported); a draft or a queued one can be cancelled.
 CREATE TABLE broadcasts (
     id INTEGER PRIMARY KEY,
     author_id INTEGER REFERENCES persons(id) ON DELETE SET NULL,
     body TEXT NOT NULL,
     audience TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'draft'
-        CHECK (status IN ('draft', 'queued', 'done', 'cancelled')),
-    recipients INTEGER NOT NULL DEFAULT 0,
+        CHECK (status IN ('draft', 'queued', 'sent', 'done', 'cancelled')),
     send_at TEXT,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    recipients INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     reported_at TEXT
 );

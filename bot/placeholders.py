@@ -26,6 +26,8 @@ KNOWN = (
     "event_link", "programme",
 )
 TIME_FORMAT = "%d.%m.%Y %H:%M"
+MAX_RENDERED = 4000
+"""Telegram takes 4,096 characters per message; a loop in a template must not exceed it."""
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -45,7 +47,7 @@ def unknown_names(body: str) -> list[str]:
 
 def render(body: str, values: dict[str, Any]) -> str:
     try:
-        return _env.from_string(body).render(**values).strip()
+        return _env.from_string(body).render(**values).strip()[:MAX_RENDERED]
     except TemplateError as exc:
         raise PlaceholderError(str(exc)) from exc
 

@@ -86,7 +86,11 @@ async def _proposal(ctx: Ctx) -> list[list[int]]:
 
 
 async def auto(ctx: Ctx, args: list[str]) -> None:
-    """`tm|auto` shows the proposal; `tm|auto|ok` creates it (recomputed: deterministic)."""
+    """`tm|auto` shows the proposal; `tm|auto|<digest>` creates exactly the proposal shown.
+
+    The proposal is recomputed on confirmation (the rules are deterministic); if the
+    cohort changed in between, the digest differs and the new proposal is shown instead.
+    """
     proposal = await _proposal(ctx)
     if not proposal:
         await ctx.reply(ctx.t("teams.nobody_loose"))
@@ -95,16 +99,18 @@ async def auto(ctx: Ctx, args: list[str]) -> None:
     start = len(await teams.all_teams(ctx.conn)) + 1
     titles = [ctx.services.texts.get(ctx.services.programme.locale, "teams.default_name", n=start + i)
               for i in range(len(proposal))]
-    if args != ["ok"]:
+    digest = hashlib.sha1(f"{titles}|{proposal}".encode()).hexdigest()[:12]
+    if args != [digest]:
         who = await names(ctx.conn, [p for team in proposal for p in team])
-        lines = [ctx.t("teams.proposal", teams=len(proposal), people=len(who),
-                       min=rules.min_size, max=rules.max_size)]
+        lines = [ctx.t("teams.changed")] if args else []
+        lines.append(ctx.t("teams.proposal", teams=len(proposal), people=len(who),
+                           min=rules.min_size, max=rules.max_size))
         for title, members in zip(titles, proposal, strict=True):
             lines.append(f"{title}: " + ", ".join(who[m] for m in members))
         if any(len(t) < rules.min_size for t in proposal):
             lines.append(ctx.t("teams.too_few", min=rules.min_size))
         await ctx.reply("\n".join(lines), [[
-            Button(ctx.t("teams.confirm"), "tm|auto|ok"), Button(ctx.t("common.cancel"), "tm|no"),
+            Button(ctx.t("teams.confirm"), f"tm|auto|{digest}"), Button(ctx.t("common.cancel"), "tm|no"),
         ]])
         return
     for title, members in zip(titles, proposal, strict=True):

@@ -13,7 +13,8 @@ from tests.conftest import ConsoleChat
 
 REFUSED = "доступна только"
 COORDINATOR_ONLY = [
-    "/invite", "/invite tutor", "/roles", "/newteam Север", "/broadcast", "/export", "/export csv",
+    "/invite", "/invite tutor", "/roles", "/newteam Север", "/broadcast", "/broadcasts", "/export",
+    "/export csv",
     "/applications",
 ]
 STAFF = ["/teams", "/progress"]

@@ -16,9 +16,10 @@ async def test_auto_formation_tutor_and_move(chat: ConsoleChat) -> None:
     listing = await chat.say("/teams", "alice")
     assert "без команды: 8" in listing[-1].text
     await chat.press("tm|auto")
-    proposal = chat.last("alice").text
-    assert "2 команд" in proposal and "Команда 1:" in proposal and "Команда 2:" in proposal
-    await chat.press("tm|auto|ok")
+    proposal = chat.last("alice")
+    assert "2 команд" in proposal.text and "Команда 1:" in proposal.text and "Команда 2:" in proposal.text
+    confirm = proposal.buttons[0][0].payload
+    await chat.press(confirm)
     assert "создано команд — 2" in chat.last("alice").text
     async with app.s.db.read() as conn:
         formed = await teams.all_teams(conn)
@@ -32,7 +33,7 @@ async def test_auto_formation_tutor_and_move(chat: ConsoleChat) -> None:
     told = chat.all("i1")[-1].text
     assert "Ваша команда" in told and "Тьютор: его назначат" in told
     # pressing "create" again forms nothing twice
-    await chat.press("tm|auto|ok")
+    await chat.press(confirm)
     assert "формировать некого" in chat.last("alice").text
 
     team1, team2 = formed
@@ -57,8 +58,25 @@ async def test_auto_formation_tutor_and_move(chat: ConsoleChat) -> None:
     own = await chat.say("/teams", "tom")
     assert "Команда 1" in own[-1].text and "Команда 2" not in own[-1].text
     assert own[-1].buttons == []
-    await chat.press("tm|auto|ok")
+    await chat.press(confirm)
     assert "только координаторам" in chat.last("tom").text
+
+
+async def test_confirmation_of_a_stale_proposal_shows_the_new_one(chat: ConsoleChat) -> None:
+    await seed_cohort(chat.app, 6)
+    await chat.say("/teams", "alice")
+    await chat.press("tm|auto")
+    confirm = chat.last("alice").buttons[0][0].payload
+    await seed_cohort(chat.app, 1, prefix="late")
+    await chat.press(confirm)
+    reply = chat.last("alice")
+    assert "изменился" in reply.text and "Команда 2:" in reply.text
+    async with chat.app.s.db.read() as conn:
+        assert await teams.all_teams(conn) == []
+    await chat.press(reply.buttons[0][0].payload)
+    async with chat.app.s.db.read() as conn:
+        sizes = [len(await teams.members(conn, t.id)) for t in await teams.all_teams(conn)]
+    assert sorted(sizes) == [3, 4]
 
 
 async def test_teams_refused_for_interns(chat: ConsoleChat) -> None:

@@ -187,16 +187,16 @@ async def bulk_button(ctx: Ctx) -> None:
         await ctx.reply(ctx.t("app.none_pending"))
         return
     if action == "ok":
-        for app_id in ids:
-            await approve(ctx, app_id)
+        done = [app_id for app_id in ids if await approve(ctx, app_id, quiet=True)]
+        await ctx.reply(ctx.t("app.bulk_approved", count=len(done)))
     elif action == "no":
         await dialogs.put(ctx.conn, ctx.person.id, Dialog(REASON_DIALOG, f"bulk:{last}"), ctx.now)
         await ctx.reply(ctx.t("app.ask_reason_bulk", count=len(ids)),
                         [[Button(ctx.t("app.no_reason"), f"apb|noreason|{last}")]])
     else:
         await dialogs.clear(ctx.conn, ctx.person.id)
-        for app_id in ids:
-            await reject(ctx, app_id, None)
+        done = [app_id for app_id in ids if await reject(ctx, app_id, None, quiet=True)]
+        await ctx.reply(ctx.t("app.bulk_rejected", count=len(done)))
 
 
 async def decide_button(ctx: Ctx) -> None:
@@ -239,8 +239,9 @@ async def reason_dialog(ctx: Ctx, dialog: Dialog) -> None:
         return
     await dialogs.clear(ctx.conn, ctx.person.id)
     if dialog.ref.startswith("bulk:"):
-        for app_id in await _listed(ctx, int(dialog.ref[5:])):
-            await reject(ctx, app_id, text[:1000])
+        listed = await _listed(ctx, int(dialog.ref[5:]))
+        done = [app_id for app_id in listed if await reject(ctx, app_id, text[:1000], quiet=True)]
+        await ctx.reply(ctx.t("app.bulk_rejected", count=len(done)))
         return
     await reject(ctx, int(dialog.ref), text[:1000])
 
@@ -285,15 +286,18 @@ async def fix_button(ctx: Ctx) -> None:
     await ctx.services.forms.prompt(ctx, app_stage(ctx), progress)
 
 
-async def approve(ctx: Ctx, app_id: int) -> None:
+async def approve(ctx: Ctx, app_id: int, *, quiet: bool = False) -> bool:
+    """Approve and tell the intern; `quiet` leaves the coordinator's reply to a bulk summary."""
     if not await applications.decide(ctx.conn, app_id, "approved", ctx.person.id, ctx.now):
-        await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
-        return
+        if not quiet:
+            await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
+        return False
     app = await applications.get(ctx.conn, app_id)
     assert app is not None
     await persons.grant_role(ctx.conn, app.person_id, "intern", ctx.now)
     await stages.set_status(ctx.conn, app.person_id, app_stage(ctx), "accepted", ctx.now)
-    await ctx.reply(ctx.t("app.approved_ok", id=app_id))
+    if not quiet:
+        await ctx.reply(ctx.t("app.approved_ok", id=app_id))
     programme = ctx.services.programme
     texts = ctx.services.texts
 
@@ -307,18 +311,21 @@ async def approve(ctx: Ctx, app_id: int) -> None:
         return Reply("\n\n".join(lines))
 
     await ctx.notify(app.person_id, f"app:{app_id}:approved", build)
+    return True
 
 
-async def reject(ctx: Ctx, app_id: int, reason: str | None) -> None:
+async def reject(ctx: Ctx, app_id: int, reason: str | None, *, quiet: bool = False) -> bool:
     if not await applications.decide(
         ctx.conn, app_id, "rejected", ctx.person.id, ctx.now, reason
     ):
-        await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
-        return
+        if not quiet:
+            await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
+        return False
     app = await applications.get(ctx.conn, app_id)
     assert app is not None
     await stages.set_status(ctx.conn, app.person_id, app_stage(ctx), "returned", ctx.now)
-    await ctx.reply(ctx.t("app.rejected_ok", id=app_id))
+    if not quiet:
+        await ctx.reply(ctx.t("app.rejected_ok", id=app_id))
     texts = ctx.services.texts
 
     def build(lang: str) -> Reply:
@@ -328,3 +335,4 @@ async def reject(ctx: Ctx, app_id: int, reason: str | None) -> None:
         return Reply(text, [[Button(texts.get(lang, "app.apply_again"), "apply")]])
 
     await ctx.notify(app.person_id, f"app:{app_id}:rejected", build)
+    return True

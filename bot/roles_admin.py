@@ -11,7 +11,7 @@ from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.people import names
 from bot.services import Services
-from storage import persons, teams
+from storage import invites, persons, teams
 from storage.db import fetchall
 
 COORDINATOR = {"coordinator"}
@@ -44,6 +44,9 @@ async def list_roles(ctx: Ctx) -> None:
                 ctx.t("rolesadm.revoke", name=shown[r["person_id"]], role=label),
                 f"rv|{r['person_id']}|{r['role']}",
             )])
+    waiting = await invites.open_invites(ctx.conn, ctx.now)
+    if waiting:
+        lines.append(ctx.t("rolesadm.open_invites", count=len(waiting)))
     lines.append(ctx.t("rolesadm.hint"))
     await ctx.reply("\n".join(lines), buttons)
 

@@ -25,6 +25,7 @@ MAX_BUTTONS = 40
 def register(s: Services) -> None:
     s.router.command("teams", list_teams, STAFF)
     s.router.command("newteam", new_team, COORDINATOR)
+    s.router.command("myteam", my_team)
     s.router.payload("tm", team_button, COORDINATOR)
 
 
@@ -54,6 +55,19 @@ async def list_teams(ctx: Ctx) -> None:
         [Button(ctx.t("teams.move"), "tm|move"), Button(ctx.t("teams.tutors"), "tm|tutors")],
     ]
     await ctx.reply("\n".join(lines), buttons)
+
+
+async def my_team(ctx: Ctx) -> None:
+    """Anyone: their own team, team-mates and tutor (the same text as the announcement)."""
+    team = await teams.team_of(ctx.conn, ctx.person.id)
+    if team is None:
+        await ctx.reply(ctx.t("teams.no_team_yet"))
+        return
+    members = await teams.members(ctx.conn, team.id)
+    who = await names(ctx.conn, [*members, *([team.tutor_id] if team.tutor_id else [])])
+    tutor = who[team.tutor_id] if team.tutor_id else ctx.t("teams.tutor_later")
+    mates = ", ".join(who[m] for m in members if m != ctx.person.id) or "—"
+    await ctx.reply(ctx.t("teams.you_member", team=team.name, mates=mates, tutor=tutor))
 
 
 async def new_team(ctx: Ctx) -> None:

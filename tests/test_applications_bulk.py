@@ -22,6 +22,7 @@ async def test_approve_all_listed(chat: ConsoleChat) -> None:
     await fill_application(chat, "late")  # arrives after the list was shown: not included
     chat.as_user("alice")
     await chat.press("apb|ok|3")
+    assert chat.new("alice")[-1].text.startswith("Одобрено заявок: 3.")
     assert await _statuses(chat) == ["approved", "approved", "approved", "pending"]
     await chat.app.s.delivery.run_once()
     for user in ("u1", "u2", "u3"):
@@ -36,7 +37,8 @@ async def test_reject_all_with_one_reason(chat: ConsoleChat) -> None:
     await chat.say("/applications", "alice")
     await chat.press("apb|no|2")
     assert "одну причину" in chat.last("alice").text
-    await chat.say("Группа уже набрана", "alice")
+    replies = await chat.say("Группа уже набрана", "alice")
+    assert [r.text for r in replies] == ["Отклонено заявок: 2. Авторы получили уведомления."]
     assert await _statuses(chat) == ["rejected", "rejected"]
     await chat.app.s.delivery.run_once()
     for user in ("u1", "u2"):

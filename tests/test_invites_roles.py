@@ -62,7 +62,9 @@ async def test_invite_expires_and_telegram_link_when_username_known(
 async def test_revoke_tutor_with_confirmation(chat: ConsoleChat) -> None:
     await chat.say("/invite tutor", "alice")
     await chat.say(f"/start {_code(chat.last('alice').text)}", "tom")
+    await chat.say("/invite coordinator", "alice")
     listing = await chat.say("/roles", "alice")
+    assert "Неиспользованных приглашений: 1." in listing[-1].text
     assert "tom" in listing[-1].text.lower() or "#" in listing[-1].text
     payloads = [b.payload for row in listing[-1].buttons for b in row]
     assert len(payloads) == 1 and payloads[0].endswith("|tutor")

@@ -81,6 +81,7 @@ async def test_confirmation_of_a_stale_proposal_shows_the_new_one(chat: ConsoleC
 
 async def test_teams_refused_for_interns(chat: ConsoleChat) -> None:
     await seed_cohort(chat.app, 1)
+    assert "пока не в команде" in (await chat.say("/myteam", "i1"))[-1].text
     for command in ("/teams", "/newteam X"):
         assert "доступна только" in (await chat.say(command, "i1"))[-1].text
     await chat.press("tm|auto|ok")
@@ -99,3 +100,5 @@ async def test_team_by_hand(chat: ConsoleChat) -> None:
     await chat.press(chat.last("alice").buttons[0][0].payload)
     await chat.app.s.delivery.run_once()
     assert "Ваша команда — «Северяне»" in chat.last("i1").text
+    mine = (await chat.say("/myteam", "i1"))[-1].text
+    assert "Ваша команда — «Северяне»" in mine and "Участники: —" in mine

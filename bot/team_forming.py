@@ -1,14 +1,17 @@
 """Teams: automatic formation (bot/team_rules.py), teams by hand, tutors, moving interns.
 
 Whenever a team changes, each member and the tutor are told the team, the team-mates
-and the tutor. The idempotency key carries a digest of the team's composition, so a
-repeated press says nothing twice while a real change is always announced.
+and the tutor. The idempotency key carries the team's composition and the update that
+changed it: a re-delivered update says nothing twice, while a team that returns to an
+earlier line-up (moved out and back) is still announced. Presses that change nothing
+(the same tutor again, a move into the same team) announce nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from bot.clock import to_iso
 from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.people import names
@@ -173,6 +176,9 @@ async def choose_tutor(ctx: Ctx, args: list[str]) -> None:
     if tutor_id not in tutors:
         await ctx.reply(ctx.t("teams.not_a_tutor"))
         return
+    if team.tutor_id == tutor_id:
+        await ctx.reply(ctx.t("teams.tutor_already", team=team.name))
+        return
     await teams.set_tutor(ctx.conn, team.id, tutor_id)
     tutor = (await names(ctx.conn, [tutor_id]))[tutor_id]
     await ctx.reply(ctx.t("teams.tutor_set", team=team.name, tutor=tutor))
@@ -242,7 +248,8 @@ async def announce(ctx: Ctx, team_id: int) -> None:
     if not members:
         return
     who = await names(ctx.conn, [*members, *([team.tutor_id] if team.tutor_id else [])])
-    digest = hashlib.sha1(f"{team.name}|{members}|{team.tutor_id}".encode()).hexdigest()[:10]
+    change = ctx.incoming.update_ref or to_iso(ctx.now)
+    digest = hashlib.sha1(f"{team.name}|{members}|{team.tutor_id}|{change}".encode()).hexdigest()[:12]
     texts = ctx.services.texts
 
     def build_for(person_id: int):  # type: ignore[no-untyped-def]

@@ -54,6 +54,18 @@ async def test_auto_formation_tutor_and_move(chat: ConsoleChat) -> None:
     async with app.s.db.read() as conn:
         assert (await teams.team_of(conn, member)).id == team2.id  # type: ignore[union-attr]
 
+    # moved back: the line-up is the same as before, and it is still announced
+    before = len(chat.all(member_user))
+    app.s.clock.advance(minutes=1)  # another update (the console has no update ids)
+    await chat.press(f"tm|mv|{member}|{team1.id}")
+    await app.s.delivery.run_once()
+    assert len(chat.all(member_user)) == before + 1
+    assert "Ваша команда — «Команда 1»" in chat.last(member_user).text
+    await chat.press(f"tm|tutor|{team1.id}|{tutor}")  # the same tutor again: nothing to announce
+    assert "уже ведёт" in chat.last("alice").text
+    await app.s.delivery.run_once()
+    assert len(chat.all(member_user)) == before + 1
+
     # a tutor sees only their own team and cannot use the coordinator's buttons
     own = await chat.say("/teams", "tom")
     assert "Команда 1" in own[-1].text and "Команда 2" not in own[-1].text

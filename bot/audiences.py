@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import aiosqlite
 
-from scenarios.models import Programme, pick
+from scenarios.models import Programme
 from storage import cohort, persons, teams
 from storage.db import fetchall
 from storage.stages import FINISHED
-
-KINDS = ("all", "tutors", "stage", "team", "missing", "survey", "platform")
 
 
 def survey_stage(programme: Programme) -> str | None:
@@ -76,7 +74,3 @@ async def resolve(conn: aiosqlite.Connection, programme: Programme, spec: str) -
 async def platforms(conn: aiosqlite.Connection) -> list[str]:
     rows = await fetchall(conn, "SELECT DISTINCT platform FROM accounts ORDER BY platform")
     return [r["platform"] for r in rows]
-
-
-def stage_title(programme: Programme, stage_id: str, lang: str) -> str:
-    return pick(programme.stage(stage_id).title, lang)

@@ -7,6 +7,8 @@ raised once as an attention item, and on confirmation anonymises the person
 
 from __future__ import annotations
 
+import json
+
 from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.people import name
@@ -51,14 +53,17 @@ async def my_data(ctx: Ctx) -> None:
                 label = pick(q.prompt, ctx.lang).split("?")[0].split(".")[0]
                 lines.append(f"   • {label}: {shown(ctx.services.texts, ctx.lang, q, app.answers[q.id])}")
     programme = ctx.services.programme
+    stage_ids = {s.id for s in programme.stages}
     for stage_id, status in sorted((await stages.statuses_of(ctx.conn, p.id)).items()):
-        title = pick(programme.stage(stage_id).title, ctx.lang) if stage_id in {
-            s.id for s in programme.stages} else stage_id
+        title = pick(programme.stage(stage_id).title, ctx.lang) if stage_id in stage_ids else stage_id
         lines.append(ctx.t("mydata.stage", stage=title, status=ctx.t(f"export.status.{status}")))
-    forms_rows = await fetchall(ctx.conn, "SELECT form_id, answers FROM form_progress WHERE person_id = ?",
-                                (p.id,))
-    if forms_rows:
-        lines.append(ctx.t("mydata.forms", count=len(forms_rows)))
+    for row in await fetchall(ctx.conn, "SELECT form_id, answers FROM form_progress WHERE person_id = ?"
+                              " ORDER BY started_at", (p.id,)):
+        if row["form_id"] == programme.application.id:
+            continue  # shown above with the application
+        title = pick(programme.stage(row["form_id"]).title, ctx.lang) if row["form_id"] in stage_ids else (
+            row["form_id"])
+        lines.append(ctx.t("mydata.form", form=title, count=len(json.loads(row["answers"]))))
     sent = await fetchone(ctx.conn, "SELECT COUNT(*) AS n FROM outbox WHERE person_id = ?", (p.id,))
     lines.append(ctx.t("mydata.messages", count=sent["n"] if sent else 0))
     lines.append(ctx.t("mydata.forget_hint"))

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from bot import exports
-from storage import applications, persons, teams
+from storage import applications, forms, persons, teams
 from storage.db import fetchall
+from storage.forms import FormProgress
 from tests.cohort import seed_intern
 from tests.conftest import ConsoleChat
 
 
 async def test_mydata_lists_what_is_stored(chat: ConsoleChat) -> None:
-    await seed_intern(chat.app, "anna", name="Анна Смирнова", region="Казань")
+    pid = await seed_intern(chat.app, "anna", name="Анна Смирнова", region="Казань")
+    async with chat.app.s.db.transaction() as conn:
+        await forms.save(conn, FormProgress(pid, "reflection", answers={"satisfaction": 5, "emotions": "ok"}),
+                         chat.app.s.clock.now())
     text = (await chat.say("/mydata", "anna"))[-1].text
     for part in ("ФИО: Анна Смирнова", "anna@example.ru", "Europe/Moscow", "Аккаунт: console (anna)",
-                 "Роли: Интерн", "Заявка (одобрена)", "Казань", "/forget"):
+                 "Роли: Интерн", "Заявка (одобрена)", "Казань", "Форма «Рефлексивная анкета»: ответов — 2",
+                 "Этап «Заявка»: принято", "/forget"):
         assert part in text, part
 
 

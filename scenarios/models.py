@@ -227,6 +227,12 @@ class Programme(Strict):
         unknown = set(self.completion) - set(ids)
         if unknown:
             raise ValueError(f"completion names unknown stages: {', '.join(sorted(unknown))}")
+        form = self.stages[0].form
+        asked = {q.id for q in form.questions} if form else set()
+        unknown = set(self.teams.mix_by) - asked
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            raise ValueError(f"teams.mix_by names unknown application questions: {names}")
         return self
 
     @cached_property

@@ -6,7 +6,9 @@ from collections import Counter
 
 import pytest
 
+from bot.settings import BUNDLED_PROGRAM
 from bot.team_rules import Candidate, form_teams, normalise, team_sizes
+from scenarios.loader import ProgrammeError, parse_programme
 
 
 @pytest.mark.parametrize(
@@ -65,3 +67,10 @@ def test_formation_is_deterministic_and_independent_of_input_order() -> None:
 def test_people_without_answers_still_get_teams() -> None:
     teams = form_teams([Candidate(i) for i in range(1, 8)], 3, 6)
     assert [len(t) for t in teams] == [4, 3]
+
+
+def test_mix_by_must_name_application_questions() -> None:
+    text = BUNDLED_PROGRAM.read_text(encoding="utf-8").replace(
+        "mix_by: [region, position]", "mix_by: [city, position]", 1)
+    with pytest.raises(ProgrammeError, match="mix_by names unknown application questions: city"):
+        parse_programme(text)

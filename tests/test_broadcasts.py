@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot import broadcasts as bc_module
+from bot import delivery
 from bot.app import App
 from bot.messages import DeliveryError, Reply
 from storage import broadcasts, outbox, stages, teams
@@ -21,13 +22,16 @@ class FakeVk:
 
     platform = "vk"
 
-    def __init__(self, blocked: set[str]) -> None:
+    def __init__(self, blocked: set[str], failing: set[str] | None = None) -> None:
         self.blocked = blocked
+        self.failing = failing or set()
         self.sent: list[tuple[str, Reply]] = []
 
     async def send(self, chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
         if chat_ref in self.blocked:
             raise DeliveryError("Forbidden: bot was blocked by the user", permanent=True)
+        if chat_ref in self.failing:
+            raise DeliveryError("Internal Server Error")
         self.sent.append((chat_ref, reply))
         return str(len(self.sent))
 
@@ -112,6 +116,25 @@ async def test_broadcast_to_each_audience_with_report(
     assert f"доставлено: {len(expected) - unreachable}" in report[0].text
     assert f"недоступны (заблокировали бота): {unreachable}" in report[0].text
     assert (await app.s.scheduler.tick())["broadcast_reports"] == 0  # reported once
+
+
+async def test_report_counts_messages_that_failed_after_every_retry(chat: ConsoleChat) -> None:
+    app = chat.app
+    app.s.delivery.register(FakeVk(blocked=set(), failing={"v1"}))
+    await seed_intern(app, "i1")
+    await seed_intern(app, "v1", platform="vk")
+    bc = await _compose(chat, "Текст")
+    await chat.press(f"bc|{bc}|a|all")
+    await chat.press(f"bc|{bc}|now")
+    await app.s.delivery.run_once()
+    assert (await app.s.scheduler.tick())["broadcast_reports"] == 0  # v1 is still being retried
+    for _ in range(delivery.MAX_ATTEMPTS):
+        app.s.clock.advance(minutes=10)
+        await app.s.delivery.run_once()
+    assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
+    await app.s.delivery.run_once()
+    report = chat.last("alice").text
+    assert "доставлено: 1" in report and "не удалось отправить: 1" in report
 
 
 async def test_unknown_placeholder_lists_the_known_ones_and_keeps_the_dialogue(

@@ -61,8 +61,14 @@ async def list_teams(ctx: Ctx) -> None:
 
 
 async def my_team(ctx: Ctx) -> None:
-    """Anyone: their own team, team-mates and tutor (the same text as the announcement)."""
+    """Anyone: their own team, team-mates and tutor (the same text as the announcement).
+
+    A tutor is in no team as a member: they get the list of the teams they lead.
+    """
     team = await teams.team_of(ctx.conn, ctx.person.id)
+    if team is None and ctx.has_role("tutor"):
+        await list_teams(ctx)
+        return
     if team is None:
         await ctx.reply(ctx.t("teams.no_team_yet"))
         return

@@ -69,6 +69,7 @@ async def test_auto_formation_tutor_and_move(chat: ConsoleChat) -> None:
     # a tutor sees only their own team and cannot use the coordinator's buttons
     own = await chat.say("/teams", "tom")
     assert "Команда 1" in own[-1].text and "Команда 2" not in own[-1].text
+    assert (await chat.say("/myteam", "tom"))[-1].text == own[-1].text
     assert own[-1].buttons == []
     await chat.press(confirm)
     assert "только координаторам" in chat.last("tom").text

@@ -73,6 +73,9 @@ async def export_to(settings: Settings, out: Path) -> int:
     if suffix not in (".xlsx", ".csv", ".zip"):
         print("--out must end with .xlsx, .csv or .zip", file=sys.stderr)
         return 2
+    if not Path(settings.database_path).exists():
+        print(f"No database at {settings.database_path} (set DATABASE_PATH)", file=sys.stderr)
+        return 2
     try:
         programme = load_programme(settings.program_file)
     except ProgrammeError as exc:

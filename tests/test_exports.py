@@ -115,6 +115,9 @@ async def test_csv_export_in_chat_and_from_the_command_line(
     assert "Анна Смирнова" in people and "Удалённый" not in people
     assert "Команда A" in (tmp_path / "report-teams.csv").read_text(encoding="utf-8-sig")
     assert await export_to(settings, tmp_path / "report.pdf") == 2
+    settings.database_path = tmp_path / "missing.sqlite3"
+    assert await export_to(settings, tmp_path / "again.xlsx") == 2
+    assert not settings.database_path.exists() and not (tmp_path / "again.xlsx").exists()
 
 
 async def test_export_refused_for_interns_and_tutors(chat: ConsoleChat) -> None:

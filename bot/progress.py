@@ -18,6 +18,7 @@ from bot.context import Ctx
 from bot.messages import Button, OutFile
 from bot.people import names
 from bot.services import Services
+from bot.text_chunks import chunks
 from scenarios.models import Programme, pick
 from storage import cohort, teams
 from storage.db import fetchall, fetchone
@@ -107,7 +108,7 @@ async def _open_tickets(conn: aiosqlite.Connection, scope: set[int]) -> int | No
     return int(row["n"]) if row else 0
 
 
-async def render_text(ctx: Ctx, report: Progress, title: str) -> str:
+async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
     programme = ctx.services.programme
     lines = [ctx.t("progress.title", scope=title, count=len(report.people)),
              ctx.t("progress.stages_legend")]
@@ -132,7 +133,7 @@ async def render_text(ctx: Ctx, report: Progress, title: str) -> str:
         total = len(report.people)
         rate = round(100 * report.survey_done / total) if total else 0
         lines.append(ctx.t("progress.survey", done=report.survey_done, total=total, rate=rate))
-    return "\n".join(lines)
+    return lines
 
 
 async def chart(ctx: Ctx, report: Progress, title: str) -> OutFile:
@@ -148,7 +149,10 @@ async def chart(ctx: Ctx, report: Progress, title: str) -> OutFile:
 
 async def _send(ctx: Ctx, people: list[int], title: str, buttons: list[list[Button]]) -> None:
     report = await collect(ctx.conn, ctx.services.programme, ctx.now, people)
-    await ctx.reply(await render_text(ctx, report, title), buttons)
+    *first, last = chunks(await render_lines(ctx, report, title))
+    for part in first:
+        await ctx.reply(part)
+    await ctx.reply(last, buttons)
     if people:
         await ctx.reply(ctx.t("progress.chart_caption", scope=title), file=await chart(ctx, report, title))
 

@@ -11,11 +11,13 @@ from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.people import names
 from bot.services import Services
+from bot.text_chunks import chunks
 from storage import invites, persons, teams
 from storage.db import fetchall
 
 COORDINATOR = {"coordinator"}
 STAFF = ("coordinator", "tutor")
+MAX_BUTTONS = 40
 
 
 def register(s: Services) -> None:
@@ -48,7 +50,10 @@ async def list_roles(ctx: Ctx) -> None:
     if waiting:
         lines.append(ctx.t("rolesadm.open_invites", count=len(waiting)))
     lines.append(ctx.t("rolesadm.hint"))
-    await ctx.reply("\n".join(lines), buttons)
+    *first, last = chunks(lines)
+    for part in first:
+        await ctx.reply(part)
+    await ctx.reply(last, buttons[:MAX_BUTTONS])
 
 
 async def revoke_button(ctx: Ctx) -> None:

@@ -17,6 +17,7 @@ from bot.messages import Button, Reply
 from bot.people import names
 from bot.services import Services
 from bot.team_rules import Candidate, form_teams, normalise
+from bot.text_chunks import chunks
 from storage import cohort, persons, teams
 
 COORDINATOR = {"coordinator"}
@@ -47,7 +48,8 @@ async def list_teams(ctx: Ctx) -> None:
         lines.append(ctx.t("teams.line", team=team.name, tutor=tutor, count=len(members)))
         lines.extend(f"   • {who[m]}" for m in members)
     if not coordinator:
-        await ctx.reply("\n".join(lines) if lines else ctx.t("teams.tutor_none"))
+        for part in chunks(lines or [ctx.t("teams.tutor_none")]):
+            await ctx.reply(part)
         return
     loose = await cohort.interns_without_team(ctx.conn)
     if not lines:
@@ -57,7 +59,10 @@ async def list_teams(ctx: Ctx) -> None:
         [Button(ctx.t("teams.auto"), "tm|auto")],
         [Button(ctx.t("teams.move"), "tm|move"), Button(ctx.t("teams.tutors"), "tm|tutors")],
     ]
-    await ctx.reply("\n".join(lines), buttons)
+    *first, last = chunks(lines)
+    for part in first:
+        await ctx.reply(part)
+    await ctx.reply(last, buttons)
 
 
 async def my_team(ctx: Ctx) -> None:
@@ -132,7 +137,10 @@ async def auto(ctx: Ctx, args: list[str]) -> None:
             lines.append(f"{title}: " + ", ".join(who[m] for m in members))
         if any(len(t) < rules.min_size for t in proposal):
             lines.append(ctx.t("teams.too_few", min=rules.min_size))
-        await ctx.reply("\n".join(lines), [[
+        *first, last = chunks(lines)
+        for part in first:
+            await ctx.reply(part)
+        await ctx.reply(last, [[
             Button(ctx.t("teams.confirm"), f"tm|auto|{digest}"), Button(ctx.t("common.cancel"), "tm|no"),
         ]])
         return

@@ -17,6 +17,7 @@ import aiosqlite
 from bot import audiences, placeholders
 from bot.context import Ctx, notify
 from bot.messages import Button, Reply
+from bot.router import dialog_allowed
 from bot.services import Services
 from scenarios.models import pick
 from storage import broadcasts, dialogs, outbox, persons, teams
@@ -59,6 +60,8 @@ async def compose(ctx: Ctx) -> None:
 
 async def text_dialog(ctx: Ctx, dialog: Dialog) -> None:
     """The text is checked before it is kept: a wrong placeholder keeps the dialogue open."""
+    if not await dialog_allowed(ctx, COORDINATOR):
+        return
     body = (ctx.incoming.text or "").strip()
     if not body or ctx.incoming.file is not None:
         await ctx.reply(ctx.t("bc.text_only"))
@@ -211,6 +214,8 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
 
 
 async def when_dialog(ctx: Ctx, dialog: Dialog) -> None:
+    if not await dialog_allowed(ctx, COORDINATOR):
+        return
     draft = await broadcasts.get(ctx.conn, int(dialog.ref))
     if draft is None or draft.status != "draft":
         await dialogs.clear(ctx.conn, ctx.person.id)

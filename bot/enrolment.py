@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.context import Ctx
 from bot.messages import Button, Reply
+from bot.router import dialog_allowed
 from bot.services import Services
 from scenarios.engine import REVIEW, shown
 from scenarios.models import pick
@@ -233,6 +234,8 @@ async def decide_button(ctx: Ctx) -> None:
 
 
 async def reason_dialog(ctx: Ctx, dialog: Dialog) -> None:
+    if not await dialog_allowed(ctx, COORDINATOR):
+        return
     text = (ctx.incoming.text or "").strip()
     if not text or ctx.incoming.file is not None:
         await ctx.reply(ctx.t("app.reason_text_only"))
@@ -248,6 +251,8 @@ async def reason_dialog(ctx: Ctx, dialog: Dialog) -> None:
 
 async def fix_dialog(ctx: Ctx, dialog: Dialog) -> None:
     """The coordinator's note on what to correct; the application goes back to its author."""
+    if not await dialog_allowed(ctx, COORDINATOR):
+        return
     text = (ctx.incoming.text or "").strip()
     if not text or ctx.incoming.file is not None:
         await ctx.reply(ctx.t("app.fix_text_only"))

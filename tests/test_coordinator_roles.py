@@ -74,3 +74,32 @@ async def test_data_requests_are_for_everyone(people: ConsoleChat, command: str)
     for user in ("ivan", "tom", "alice", "stranger"):
         replies = await people.say(command, user)
         assert replies and REFUSED not in replies[-1].text
+
+
+async def test_a_dialog_begun_before_the_role_was_revoked_does_nothing(people: ConsoleChat) -> None:
+    from storage import applications, broadcasts, persons
+    from tests.conftest import fill_application
+
+    app = people.app
+    async with app.s.db.transaction() as conn:
+        account, _ = await persons.ensure_account(
+            conn, app.s.clock.now(), platform="console", user_ref="carol", chat_ref="carol",
+            display_name="carol", language_code="ru", locale="ru")
+        await persons.grant_role(conn, account.person_id, "coordinator", app.s.clock.now())
+    await fill_application(people, "newbie")
+    assert "текст рассылки" in (await people.say("/broadcast", "carol"))[-1].text
+    async with app.s.db.transaction() as conn:
+        await persons.revoke_role(conn, account.person_id, "coordinator")
+    reply = await people.say("Всем привет, {{ name }}", "carol")
+    assert REFUSED in reply[-1].text
+    async with app.s.db.read() as conn:
+        assert await broadcasts.recent(conn) == [] and await broadcasts.get(conn, 1) is None
+    async with app.s.db.transaction() as conn:
+        await persons.grant_role(conn, account.person_id, "coordinator", app.s.clock.now())
+    await people.press("app|2|fix")
+    assert "что нужно исправить" in people.last("carol").text
+    async with app.s.db.transaction() as conn:
+        await persons.revoke_role(conn, account.person_id, "coordinator")
+    assert REFUSED in (await people.say("Исправьте ФИО", "carol"))[-1].text
+    async with app.s.db.read() as conn:
+        assert (await applications.get(conn, 2)).status == "pending"  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ from bot import (
     enrolment,
     exports,
     invites,
+    linking,
     my_data,
     progress,
     roles_admin,
@@ -18,6 +19,7 @@ from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
+    linking.register,
     invites.register,
     roles_admin.register,
     team_forming.register,

@@ -16,6 +16,7 @@ import aiosqlite
 
 from bot import audiences, placeholders
 from bot.context import Ctx, notify
+from bot.keyboards import grid
 from bot.messages import Button, Reply
 from bot.router import dialog_allowed
 from bot.services import Services
@@ -30,8 +31,6 @@ log = logging.getLogger(__name__)
 TEXT_DIALOG = "bc_text"
 WHEN_DIALOG = "bc_when"
 MAX_BODY = 3500
-PREVIEW_CHARS = 3800
-"""The preview adds a header; together they stay under Telegram's 4,096 characters."""
 BATCH = 500
 """Messages written per transaction: about 0.2 s of the database, so people's updates
 are never held up long by a broadcast to thousands."""
@@ -136,8 +135,8 @@ async def broadcast_button(ctx: Ctx) -> None:
         if not all_teams:
             await ctx.reply(ctx.t("bc.no_teams"))
             return
-        await ctx.reply(ctx.t("bc.pick_team"),
-                        [[Button(t.name, f"{b}|a|team:{t.id}")] for t in all_teams[:40]])
+        choices = [Button(t.name, f"{b}|a|team:{t.id}") for t in all_teams]
+        await ctx.reply(ctx.t("bc.pick_team"), grid(choices, 3))
     elif action == "plats":
         await ctx.reply(ctx.t("bc.pick_platform"), [
             [Button(ctx.t(f"bc.platform.{p}") if ctx.services.texts.has(f"bc.platform.{p}") else p,
@@ -191,7 +190,7 @@ async def preview(ctx: Ctx, broadcast_id: int) -> None:
     except placeholders.PlaceholderError as exc:
         await ctx.reply(ctx.t("bc.render_error", error=str(exc)))
         return
-    await ctx.reply(ctx.t("bc.preview", count=len(recipients), text=sample[:PREVIEW_CHARS]), [
+    await ctx.reply(ctx.t("bc.preview", count=len(recipients), text=sample), [
         [Button(ctx.t("bc.send_now", count=len(recipients)), f"{b}|now")],
         [Button(ctx.t("bc.send_later"), f"{b}|at"), Button(ctx.t("bc.change_audience"), f"{b}|aud")],
         [Button(ctx.t("common.cancel"), f"{b}|x")],

@@ -13,7 +13,6 @@ from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.people import name
 from bot.services import Services
-from bot.text_chunks import chunks
 from scenarios.engine import shown
 from scenarios.models import pick
 from storage import applications, attention, erasure, persons, stages, teams
@@ -68,8 +67,7 @@ async def my_data(ctx: Ctx) -> None:
     sent = await fetchone(ctx.conn, "SELECT COUNT(*) AS n FROM outbox WHERE person_id = ?", (p.id,))
     lines.append(ctx.t("mydata.messages", count=sent["n"] if sent else 0))
     lines.append(ctx.t("mydata.forget_hint"))
-    for part in chunks(lines):
-        await ctx.reply(part)
+    await ctx.reply("\n".join(lines))
 
 
 async def forget(ctx: Ctx) -> None:

@@ -15,10 +15,10 @@ import aiosqlite
 
 from bot import audiences, charts, timetable
 from bot.context import Ctx
+from bot.keyboards import grid
 from bot.messages import Button, OutFile
 from bot.people import names
 from bot.services import Services
-from bot.text_chunks import chunks
 from scenarios.models import Programme, pick
 from storage import cohort, teams
 from storage.db import fetchall, fetchone
@@ -149,10 +149,7 @@ async def chart(ctx: Ctx, report: Progress, title: str) -> OutFile:
 
 async def _send(ctx: Ctx, people: list[int], title: str, buttons: list[list[Button]]) -> None:
     report = await collect(ctx.conn, ctx.services.programme, ctx.now, people)
-    *first, last = chunks(await render_lines(ctx, report, title))
-    for part in first:
-        await ctx.reply(part)
-    await ctx.reply(last, buttons)
+    await ctx.reply("\n".join(await render_lines(ctx, report, title)), buttons)
     if people:
         await ctx.reply(ctx.t("progress.chart_caption", scope=title), file=await chart(ctx, report, title))
 
@@ -165,7 +162,7 @@ async def _visible_teams(ctx: Ctx) -> list[teams.Team]:
 
 async def show(ctx: Ctx) -> None:
     visible = await _visible_teams(ctx)
-    buttons = [[Button(t.name, f"pg|{t.id}")] for t in visible[:40]]
+    buttons = grid([Button(t.name, f"pg|{t.id}") for t in visible], 3)
     if ctx.has_role("coordinator"):
         await _send(ctx, await cohort.interns(ctx.conn), ctx.t("progress.everyone"), buttons)
         return

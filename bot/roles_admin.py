@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from bot.clock import to_iso
 from bot.context import Ctx
+from bot.keyboards import grid
 from bot.messages import Button, Reply
 from bot.people import names
 from bot.services import Services
-from bot.text_chunks import chunks
 from storage import invites, persons, teams
 from storage.db import fetchall
 
 COORDINATOR = {"coordinator"}
 STAFF = ("coordinator", "tutor")
-MAX_BUTTONS = 40
 
 
 def register(s: Services) -> None:
@@ -37,23 +36,20 @@ async def list_roles(ctx: Ctx) -> None:
         return
     shown = await names(ctx.conn, [r["person_id"] for r in rows])
     lines = [ctx.t("rolesadm.title")]
-    buttons: list[list[Button]] = []
+    buttons: list[Button] = []
     for r in rows:
         label = ctx.t(f"invite.role.{r['role']}")
         lines.append(f"• {shown[r['person_id']]} — {label}")
         if r["person_id"] != ctx.person.id:
-            buttons.append([Button(
+            buttons.append(Button(
                 ctx.t("rolesadm.revoke", name=shown[r["person_id"]], role=label),
                 f"rv|{r['person_id']}|{r['role']}",
-            )])
+            ))
     waiting = await invites.open_invites(ctx.conn, ctx.now)
     if waiting:
         lines.append(ctx.t("rolesadm.open_invites", count=len(waiting)))
     lines.append(ctx.t("rolesadm.hint"))
-    *first, last = chunks(lines)
-    for part in first:
-        await ctx.reply(part)
-    await ctx.reply(last, buttons[:MAX_BUTTONS])
+    await ctx.reply("\n".join(lines), grid(buttons))
 
 
 async def revoke_button(ctx: Ctx) -> None:

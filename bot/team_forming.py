@@ -13,17 +13,15 @@ import hashlib
 
 from bot.clock import to_iso
 from bot.context import Ctx
+from bot.keyboards import grid
 from bot.messages import Button, Reply
 from bot.people import names
 from bot.services import Services
 from bot.team_rules import Candidate, form_teams, normalise
-from bot.text_chunks import chunks
 from storage import cohort, persons, teams
 
 COORDINATOR = {"coordinator"}
 STAFF = {"coordinator", "tutor"}
-MAX_BUTTONS = 40
-"""Telegram shows up to 100 buttons; more than a screenful is unusable on a phone."""
 
 
 def register(s: Services) -> None:
@@ -48,8 +46,7 @@ async def list_teams(ctx: Ctx) -> None:
         lines.append(ctx.t("teams.line", team=team.name, tutor=tutor, count=len(members)))
         lines.extend(f"   • {who[m]}" for m in members)
     if not coordinator:
-        for part in chunks(lines or [ctx.t("teams.tutor_none")]):
-            await ctx.reply(part)
+        await ctx.reply("\n".join(lines) if lines else ctx.t("teams.tutor_none"))
         return
     loose = await cohort.interns_without_team(ctx.conn)
     if not lines:
@@ -59,10 +56,7 @@ async def list_teams(ctx: Ctx) -> None:
         [Button(ctx.t("teams.auto"), "tm|auto")],
         [Button(ctx.t("teams.move"), "tm|move"), Button(ctx.t("teams.tutors"), "tm|tutors")],
     ]
-    *first, last = chunks(lines)
-    for part in first:
-        await ctx.reply(part)
-    await ctx.reply(last, buttons)
+    await ctx.reply("\n".join(lines), buttons)
 
 
 async def my_team(ctx: Ctx) -> None:
@@ -137,10 +131,7 @@ async def auto(ctx: Ctx, args: list[str]) -> None:
             lines.append(f"{title}: " + ", ".join(who[m] for m in members))
         if any(len(t) < rules.min_size for t in proposal):
             lines.append(ctx.t("teams.too_few", min=rules.min_size))
-        *first, last = chunks(lines)
-        for part in first:
-            await ctx.reply(part)
-        await ctx.reply(last, [[
+        await ctx.reply("\n".join(lines), [[
             Button(ctx.t("teams.confirm"), f"tm|auto|{digest}"), Button(ctx.t("common.cancel"), "tm|no"),
         ]])
         return
@@ -164,11 +155,11 @@ async def tutors_menu(ctx: Ctx, args: list[str]) -> None:
         await ctx.reply(ctx.t("teams.none"))
         return
     who = await names(ctx.conn, [t.tutor_id for t in all_teams if t.tutor_id])
-    await ctx.reply(ctx.t("teams.pick_team_for_tutor"), [
-        [Button(f"{t.name} — {who[t.tutor_id] if t.tutor_id else ctx.t('teams.no_tutor')}",
-                f"tm|tutor|{t.id}")]
-        for t in all_teams[:MAX_BUTTONS]
-    ])
+    await ctx.reply(ctx.t("teams.pick_team_for_tutor"), grid([
+        Button(f"{t.name} — {who[t.tutor_id] if t.tutor_id else ctx.t('teams.no_tutor')}",
+               f"tm|tutor|{t.id}")
+        for t in all_teams
+    ]))
 
 
 async def choose_tutor(ctx: Ctx, args: list[str]) -> None:
@@ -182,9 +173,8 @@ async def choose_tutor(ctx: Ctx, args: list[str]) -> None:
             await ctx.reply(ctx.t("teams.no_tutors_yet"))
             return
         who = await names(ctx.conn, tutors)
-        await ctx.reply(ctx.t("teams.pick_tutor", team=team.name), [
-            [Button(who[t], f"tm|tutor|{team.id}|{t}")] for t in tutors[:MAX_BUTTONS]
-        ])
+        await ctx.reply(ctx.t("teams.pick_tutor", team=team.name),
+                        grid([Button(who[t], f"tm|tutor|{team.id}|{t}") for t in tutors]))
         return
     tutor_id = int(args[1])
     if tutor_id not in tutors:
@@ -202,9 +192,9 @@ async def choose_tutor(ctx: Ctx, args: list[str]) -> None:
 async def move_menu(ctx: Ctx, args: list[str]) -> None:
     """`tm|move`: from which team (0: interns without a team)."""
     all_teams = await teams.all_teams(ctx.conn)
-    rows = [[Button(ctx.t("teams.loose_button"), "tm|from|0")]]
-    rows += [[Button(t.name, f"tm|from|{t.id}")] for t in all_teams[:MAX_BUTTONS]]
-    await ctx.reply(ctx.t("teams.pick_from"), rows)
+    choices = [Button(ctx.t("teams.loose_button"), "tm|from|0")]
+    choices += [Button(t.name, f"tm|from|{t.id}") for t in all_teams]
+    await ctx.reply(ctx.t("teams.pick_from"), grid(choices, 3))
 
 
 async def move_from(ctx: Ctx, args: list[str]) -> None:
@@ -220,8 +210,7 @@ async def move_from(ctx: Ctx, args: list[str]) -> None:
         await ctx.reply(ctx.t("teams.empty"))
         return
     who = await names(ctx.conn, people)
-    await ctx.reply(ctx.t("teams.pick_person"),
-                    [[Button(who[p], f"tm|mv|{p}")] for p in people[:MAX_BUTTONS]])
+    await ctx.reply(ctx.t("teams.pick_person"), grid([Button(who[p], f"tm|mv|{p}") for p in people]))
 
 
 async def move_person(ctx: Ctx, args: list[str]) -> None:
@@ -238,7 +227,7 @@ async def move_person(ctx: Ctx, args: list[str]) -> None:
             await ctx.reply(ctx.t("teams.none"))
             return
         await ctx.reply(ctx.t("teams.pick_to", name=who),
-                        [[Button(t.name, f"tm|mv|{person_id}|{t.id}")] for t in targets[:MAX_BUTTONS]])
+                        grid([Button(t.name, f"tm|mv|{person_id}|{t.id}") for t in targets], 3))
         return
     target = await teams.get(ctx.conn, int(args[1]))
     if target is None:

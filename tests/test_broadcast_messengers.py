@@ -63,3 +63,15 @@ async def test_broadcast_to_those_who_missed_a_stage_over_vk(settings: Settings,
         await app.s.delivery.run_once()
         report = vk.fake.texts_to(VK_COORDINATOR)[-1]
         assert "доставлено: 1" in report and "недоступны (заблокировали бота): 1" in report
+
+
+async def test_progress_chart_and_export_arrive_as_files_in_telegram(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with telegram_chat(settings, clock) as tg:
+        await seed_intern(tg.app, "3001", name="Анна", platform="telegram")
+        await tg.say(TG_COORDINATOR, "/progress")
+        await tg.say(TG_COORDINATOR, "/export")
+        methods = [c["method"] for c in tg.fake.sends_to(TG_COORDINATOR)]
+        assert methods[-3:] == ["sendMessage", "sendPhoto", "sendDocument"]
+        assert "Прогресс: все интерны — 1 чел." in tg.fake.texts_to(TG_COORDINATOR)[-3]

@@ -65,7 +65,7 @@ async def test_command_menus_per_language_and_coordinator_scope(
         assert menus[default_ru] == ["start", "help", "back", "link", "myteam", "mydata", "forget"]
         assert menus[default_en] == menus[default_ru]
         assert menus[coordinator] == [
-            "start", "help", "back", "applications", "link", "invite", "roles", "teams", "myteam",
+            "start", "help", "back", "applications", "link", "invite", "roles", "teams", "newteam", "myteam",
             "broadcast", "broadcasts", "progress", "export", "mydata", "forget",
         ]
         described = tg.fake.commands[default_en]

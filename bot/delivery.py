@@ -65,7 +65,8 @@ class Limits:
     rate_per_s: float | None
     """API calls per second for the whole messenger; None: no limit (console, tests)."""
     per_chat_interval: float = 0.0
-    """Seconds between two background messages to one chat (direct replies are not held)."""
+    """Seconds between two background messages to one chat; direct replies neither wait
+    for it nor make a notice wait (Telegram tolerates such a pair, not a stream)."""
     max_batch: int = 1
     """Recipients per call when the messenger can send one text to many (`send_batch`)."""
     max_inflight: int = 1
@@ -310,7 +311,8 @@ class Delivery:
         pace = self.paces[row.platform]
         self._inflight.add(row.id)
         try:
-            pace.chat_used(row.chat_ref)
+            if row.kind != "reply":  # a reply and a notice may meet; two notices may not
+                pace.chat_used(row.chat_ref)
             try:
                 async with pace.call():
                     ref = await messenger.send(row.chat_ref, row.reply, idem=row.id)

@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment, linking, reminders, schedule_commands
+from bot import (
+    broadcasts,
+    enrolment,
+    exports,
+    invites,
+    linking,
+    my_data,
+    progress,
+    reminders,
+    roles_admin,
+    schedule_commands,
+    team_forming,
+)
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
     linking.register,
+    invites.register,
+    roles_admin.register,
+    team_forming.register,
+    broadcasts.register,
+    progress.register,
+    exports.register,
+    my_data.register,
     reminders.register,
     schedule_commands.register,
 ]

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.context import Ctx
+from storage import dialogs
 from storage.dialogs import Dialog
 
 Handler = Callable[[Ctx], Awaitable[None]]
@@ -52,3 +53,29 @@ def _roles(roles: set[str] | None) -> frozenset[str] | None:
 
 def allowed(route: Route, ctx: Ctx) -> bool:
     return route.roles is None or bool(route.roles & ctx.roles)
+
+
+def described_commands(
+    router: Router, has: Callable[[str], bool], roles: set[str] | frozenset[str]
+) -> list[str]:
+    """Commands open to these roles that have a `commands.<name>` text, in registration order.
+
+    WHY: /help and the messengers' command menus list the same commands from the same
+    data, so a feature makes its command visible everywhere by adding one text line
+    (in its own locale file), and a command nobody described stays out of sight.
+    """
+    return [
+        name
+        for name, route in router.commands.items()
+        if has(f"commands.{name}") and (route.roles is None or bool(route.roles & roles))
+    ]
+
+
+async def dialog_allowed(ctx: Ctx, roles: set[str]) -> bool:
+    """For a dialog handler that acts with a role: dialogs are routed by their kind, not
+    by role, so one begun before the role was revoked ends here with the usual refusal."""
+    if roles & ctx.roles:
+        return True
+    await dialogs.clear(ctx.conn, ctx.person.id)
+    await ctx.services.core.refuse(ctx, frozenset(roles))
+    return False

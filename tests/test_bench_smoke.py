@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as runner
-from bench import bench_aiogram_floor, bench_broadcast, bench_engine, bench_memory, bench_scheduler
+from bench import (
+    bench_aiogram_floor,
+    bench_broadcast,
+    bench_broadcast_fanout,
+    bench_engine,
+    bench_memory,
+    bench_scheduler,
+)
 from bench.registry import BENCHMARKS, FIGURES
 
 
@@ -44,6 +51,15 @@ async def test_broadcast_bench_delivers_everyone_on_both_messengers() -> None:
     figures = await bench_broadcast.run(recipients=40)
     assert figures["vk_delivered"] == 40 and figures["vk_rate_errors"] == 0
     assert figures["telegram_429_count"] == 0 and figures["telegram_broadcast_per_s"] > 0  # type: ignore[operator]
+
+
+async def test_broadcast_fanout_bench_writes_a_row_per_intern(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import broadcasts
+
+    monkeypatch.setattr(broadcasts, "BATCH", 20)
+    figures = await bench_broadcast_fanout.run(persons=100)
+    assert figures["broadcast_rows"] == 98 and figures["broadcast_batches"] == 5
+    assert figures["broadcast_batch_max_ms"] > 0  # type: ignore[operator]
 
 
 def test_result_file_has_every_figure_and_says_which_are_pending(

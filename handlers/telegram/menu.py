@@ -3,7 +3,7 @@
 Everyone gets the commands open to all (in the default language, and in the other
 language for people whose Telegram speaks it); every tutor and coordinator known at
 start gets, in their own chat scope, the commands of their roles too. A command appears
-only when its feature gave it a `menu.<command>` text, so the menu never shows an
+only when its feature gave it a `commands.<command>` text, so the menu never shows an
 undocumented one. Roles granted later show in the menu from the next start; the
 commands themselves work at once (the router checks roles on every update).
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.router import described_commands
 from bot.services import Services
 from storage import persons
 
@@ -30,12 +31,8 @@ class Menu:
 
 def commands_for(services: Services, lang: str, roles: set[str]) -> list[BotCommand]:
     texts = services.texts
-    found = []
-    for name, route in services.router.commands.items():
-        key = f"menu.{name}"
-        if texts.has(key, lang) and (route.roles is None or route.roles & roles):
-            found.append(BotCommand(command=name, description=texts.get(lang, key)[:256]))
-    return found
+    names = described_commands(services.router, lambda key: texts.has(key, lang), roles)
+    return [BotCommand(command=name, description=texts.get(lang, f"commands.{name}")[:256]) for name in names]
 
 
 async def build_menus(services: Services) -> list[Menu]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot import enrolment
+from bot import tickets as tickets_feature
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
+    tickets_feature.register,
 ]
 
 

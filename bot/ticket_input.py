@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.context import Ctx
-from bot.messages import Button, FileInfo
+from bot.messages import Button, FileInfo, Reply
 from storage import dialogs
 from storage.dialogs import Dialog
 
@@ -47,6 +47,17 @@ async def read(ctx: Ctx, *, in_dialog: bool = True) -> Said | None:
                         buttons)
         return None
     return Said(text, file)
+
+
+async def confirm(
+    ctx: Ctx, ticket_id: int, message_id: int, key: str,
+    buttons: list[list[Button]] | None = None, **params: Any,
+) -> None:
+    """Confirm in the chat with a ticket message (not a plain reply), so that a messenger
+    reply to the confirmation continues the same ticket too."""
+    text = ctx.t(key, id=ticket_id, **params)
+    await ctx.notify(ctx.person.id, f"tk:{ticket_id}:ok:{message_id}",
+                     lambda _lang: Reply(text, buttons or []))
 
 
 def cancel_row(ctx: Ctx) -> list[list[Button]]:

@@ -223,7 +223,7 @@ async def answer(ctx: Ctx, ticket: Ticket, said: ticket_input.Said) -> None:
     assert message.id == message_id
     build = await ticket_cards.answer_for_intern(ctx.conn, ctx.services, ticket, message)
     await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:m:{message_id}:{ticket.intern_id}", build)
-    await ctx.reply(ctx.t("tickets.answer_sent", id=ticket.id))
+    await ticket_input.confirm(ctx, ticket.id, message_id, "tickets.answer_sent")
 
 
 async def queue(ctx: Ctx) -> None:

@@ -95,18 +95,18 @@ async def new_ticket(ctx: Ctx, said: Said, stage_id: str | None, step: str | Non
         tutor_id=team.tutor_id if team else None, stage_id=stage_id, step=step,
         question=said.text or "", now=ctx.now,
     )
-    await tickets.add_message(ctx.conn, ticket_id, ctx.person.id, "intern", said.text,
-                              said.file, ctx.incoming.platform, ctx.now)
+    message_id = await tickets.add_message(ctx.conn, ticket_id, ctx.person.id, "intern",
+                                           said.text, said.file, ctx.incoming.platform, ctx.now)
     ticket = await tickets.get(ctx.conn, ticket_id)
     assert ticket is not None
     more = [[Button(ctx.t("tickets.btn.add_more"), f"ask|{ticket_id}")]]
     if ticket.tutor_id is None:
         await ticket_escalation.escalate(ctx.conn, ctx.services, ticket_id, "no_tutor", ctx.now,
                                          ctx.written)
-        await ctx.reply(ctx.t("tickets.sent_to_coordinators", id=ticket_id), more)
+        await ticket_input.confirm(ctx, ticket_id, message_id, "tickets.sent_to_coordinators", more)
         return
     await ticket_staff.send_to_tutor(ctx, ticket)
-    await ctx.reply(ctx.t("tickets.sent_to_tutor", id=ticket_id), more)
+    await ticket_input.confirm(ctx, ticket_id, message_id, "tickets.sent_to_tutor", more)
 
 
 async def add_to_ticket(ctx: Ctx, ticket: Ticket, said: Said) -> None:
@@ -128,7 +128,7 @@ async def add_to_ticket(ctx: Ctx, ticket: Ticket, said: Said) -> None:
             not_before=await ticket_escalation.staff_not_before(ctx.conn, ctx.services, reader,
                                                                 ctx.now),
         )
-    await ctx.reply(ctx.t("tickets.added", id=ticket.id))
+    await ticket_input.confirm(ctx, ticket.id, message_id, "tickets.added")
 
 
 async def helped_button(ctx: Ctx) -> None:
@@ -141,7 +141,7 @@ async def helped_button(ctx: Ctx) -> None:
         return
     await ctx.reply(ctx.t("tickets.glad_it_helped"))
     if ticket.tutor_id:
-        await ctx.notify(ticket.tutor_id, f"tk:{ticket.id}:helped",
+        await ctx.notify(ticket.tutor_id, f"tk:{ticket.id}:helped:{int(ctx.now.timestamp())}",
                          ticket_cards.plain(ctx.services.texts, "tickets.tutor_helped",
                                             id=ticket.id))
 

@@ -188,3 +188,18 @@ async def test_too_many_open_questions(chat: ConsoleChat, clock: FakeClock) -> N
         clock.advance(timedelta(seconds=1))
     refused = await press(chat, "ivan", "ask")
     assert f"уже {limit} открытых" in refused[0].text
+
+
+async def test_reply_to_the_confirmation_adds_to_the_ticket(chat: ConsoleChat) -> None:
+    await set_up(chat)
+    await ask(chat, "ivan", "Первая часть вопроса")
+    chat.new("tanya")
+    async with chat.app.s.db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET message_ref = 'c-1' WHERE idem_key = 'tk:1:ok:1'")
+    chat.as_user("ivan")
+    await chat.send(text="Вторая часть", reply_to_ref="c-1")
+    assert "Добавлено к вопросу #1" in chat.new("ivan")[0].text
+    assert "Вторая часть" in chat.new("tanya")[0].text
+    # a reply to a message that is not a ticket's is read as usual (here: /help)
+    await chat.send(text="просто текст", reply_to_ref="unknown-ref")
+    assert "Я бот интернатуры" in chat.new("ivan")[0].text

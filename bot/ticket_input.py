@@ -6,6 +6,7 @@ dialog it opens remembers the one it replaced and gives it back when done.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,12 @@ async def confirm(
                      lambda _lang: Reply(text, buttons or []))
 
 
+def update_tag(ctx: Ctx) -> str:
+    """Part of a notice's key that is unique per update: re-delivered updates are already
+    deduplicated by the core, so a notice written while handling one needs no more."""
+    return ctx.incoming.update_ref or uuid.uuid4().hex
+
+
 def cancel_row(ctx: Ctx) -> list[list[Button]]:
     return [[Button(ctx.t("tickets.btn.cancel"), "askno")]]
 
@@ -87,7 +94,6 @@ async def leave(ctx: Ctx, dialog: Dialog) -> None:
     if restored.kind == "form":
         await ctx.reply(ctx.t("tickets.back_to_form"))
         await ctx.services.forms.prompt(ctx, restored.ref)
-
 
 
 async def current_ticket_dialog(ctx: Ctx) -> Dialog | None:

@@ -55,8 +55,8 @@ async def show_card(ctx: Ctx, ticket: Ticket, headline: str = "tickets.card_view
         ctx.conn, ctx.services, ticket, ctx.person.id, headline=headline,
         coordinator=ctx.has_role("coordinator"),
     )
-    base = ctx.incoming.update_ref or f"{ctx.now.timestamp()}"
-    await ctx.notify(ctx.person.id, f"tk:{ticket.id}:view:{ctx.person.id}:{base}", card)
+    tag = ticket_input.update_tag(ctx)
+    await ctx.notify(ctx.person.id, f"tk:{ticket.id}:view:{ctx.person.id}:{tag}", card)
 
 
 async def show_command(ctx: Ctx) -> None:
@@ -116,7 +116,7 @@ async def take(ctx: Ctx, ticket: Ticket) -> None:
         return
     await ctx.reply(ctx.t("tickets.taken_ok", id=ticket.id),
                     [[Button(ctx.t("tickets.btn.reply"), f"tk|{ticket.id}|r")]])
-    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:taken:{int(ctx.now.timestamp())}",
+    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:taken:{ticket_input.update_tag(ctx)}",
                      ticket_cards.plain(ctx.services.texts, "tickets.intern_taken", id=ticket.id))
 
 
@@ -130,7 +130,7 @@ async def close(ctx: Ctx, ticket: Ticket) -> None:
     def again(lang: str) -> list[list[Button]]:
         return [[Button(texts.get(lang, "tickets.btn.ask_again"), f"ask|{ticket.id}")]]
 
-    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:closed:{int(ctx.now.timestamp())}",
+    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:closed:{ticket_input.update_tag(ctx)}",
                      ticket_cards.plain(texts, "tickets.intern_closed", again, id=ticket.id))
 
 
@@ -236,26 +236,37 @@ async def queue(ctx: Ctx) -> None:
         return
     lines = [ctx.t("tickets.queue_title", count=len(mine))]
     rows = await _ticket_lines(ctx, mine, lines, with_tutor=False)
-    if items:
-        lines.append("\n" + ctx.t("tickets.attention_title", count=len(items)))
-        for item in items[:LIST_LIMIT]:
-            name = await ticket_cards.person_label(ctx.conn, item.person_id)
-            key = f"tickets.attention.{item.kind}"
-            kind = ctx.t(key) if ctx.services.texts.has(key) else item.kind
-            detail = f" — {item.detail}" if item.detail else ""
-            lines.append(f"⚠️ {name}: {kind}{detail}")
+    await _attention_lines(ctx, items, lines)
     await ctx.reply("\n".join(lines), rows)
 
 
+async def _attention_lines(ctx: Ctx, items: list[attention.Attention], lines: list[str]) -> None:
+    """Interns the schedule flagged (overdue, silent) next to the questions."""
+    if not items:
+        return
+    lines.append("\n" + ctx.t("tickets.attention_title", count=len(items)))
+    for item in items[:LIST_LIMIT]:
+        name = await ticket_cards.person_label(ctx.conn, item.person_id)
+        key = f"tickets.attention.{item.kind}"
+        kind = ctx.t(key) if ctx.services.texts.has(key) else item.kind
+        detail = f" — {item.detail}" if item.detail else ""
+        lines.append(f"⚠️ {name}: {kind}{detail}")
+    if len(items) > LIST_LIMIT:
+        lines.append(ctx.t("tickets.and_more", count=len(items) - LIST_LIMIT))
+
+
 async def all_tickets(ctx: Ctx) -> None:
-    """Every ticket still waiting for the staff: escalated first, then the oldest."""
+    """Every ticket still waiting for the staff (escalated first, then the oldest), and
+    every intern who needs attention."""
     waiting = await tickets.active(ctx.conn)
-    if not waiting:
+    items = await attention.open_items(ctx.conn)
+    if not waiting and not items:
         await ctx.reply(ctx.t("tickets.all_empty"))
         return
     escalated = sum(1 for t in waiting if t.status == "escalated")
     lines = [ctx.t("tickets.all_title", count=len(waiting), escalated=escalated)]
     rows = await _ticket_lines(ctx, waiting, lines, with_tutor=True)
+    await _attention_lines(ctx, items, lines)
     await ctx.reply("\n".join(lines), rows)
 
 

@@ -141,7 +141,7 @@ async def helped_button(ctx: Ctx) -> None:
         return
     await ctx.reply(ctx.t("tickets.glad_it_helped"))
     if ticket.tutor_id:
-        await ctx.notify(ticket.tutor_id, f"tk:{ticket.id}:helped:{int(ctx.now.timestamp())}",
+        await ctx.notify(ticket.tutor_id, f"tk:{ticket.id}:helped:{ticket_input.update_tag(ctx)}",
                          ticket_cards.plain(ctx.services.texts, "tickets.tutor_helped",
                                             id=ticket.id))
 

@@ -171,6 +171,8 @@ async def test_queue_shows_needs_attention_items_of_own_teams_only(chat: Console
     assert "Иван Петров: просрочен этап — ДЗ" in queue[0].text
     assert "olga" not in queue[0].text
     assert "давно молчит" in (await chat.say("/queue", "petr"))[0].text
+    everything = (await chat.say("/tickets", "alice"))[0].text
+    assert "Требуют внимания: 2" in everything and "Открытых вопросов: 0" in everything
 
 
 async def test_tutor_help_lists_tutor_commands(chat: ConsoleChat) -> None:

@@ -20,7 +20,11 @@ from storage import dialogs, forms, persons, stages, teams, tickets
 from storage.tickets import Ticket, TicketMessage
 
 Build = Callable[[str], Reply]
+Parts = list[tuple[str, Build]]
+"""One or two messages: (key suffix, builder). Callers send each with key + suffix."""
 QUOTE_CHARS = 300
+CAPTION_LIMIT = 1024
+"""Telegram refuses a file whose caption is longer; such text goes in a message of its own."""
 
 STATUS_ICON = {"open": "🆕", "taken": "👀", "answered": "💬", "closed": "✅", "escalated": "🔺"}
 
@@ -127,6 +131,26 @@ def file_note(texts: Texts, lang: str, message: TicketMessage | None, platform: 
     return texts.get(lang, "tickets.file_elsewhere", kind=kind, platform=message.file_platform)
 
 
+def file_apart(build: Build, texts: Texts, ticket_id: int) -> Parts:
+    """Keep a long text and its file in two messages, so a messenger never refuses either.
+
+    Only the staff's and interns' own words are long; headers differ by a few dozen
+    characters between languages, hence the margin on a probe in the default language.
+    """
+    probe = build(texts.default)
+    if probe.file is None or len(probe.text) <= CAPTION_LIMIT - 100:
+        return [("", build)]
+
+    def text_only(lang: str) -> Reply:
+        full = build(lang)
+        return Reply(full.text, full.buttons)
+
+    def file_only(lang: str) -> Reply:
+        return Reply(texts.get(lang, "tickets.file_of", id=ticket_id), [], build(lang).file)
+
+    return [("", text_only), (":f", file_only)]
+
+
 def staff_buttons(texts: Texts, lang: str, ticket_id: int, *, coordinator: bool,
                   tutor: bool) -> list[list[Button]]:
     t = ticket_id
@@ -150,7 +174,7 @@ async def staff_card(
     *,
     headline: str = "tickets.card_new",
     coordinator: bool,
-) -> Build:
+) -> Parts:
     """The full ticket for a tutor or coordinator: who, team, where, the question, buttons."""
     programme, texts = services.programme, services.texts
     intern = await person_label(conn, ticket.intern_id)
@@ -189,12 +213,12 @@ async def staff_card(
                                 tutor=is_tutor)
         return Reply("\n".join(lines), buttons, attachment(first, platform))
 
-    return build
+    return file_apart(build, texts, ticket.id)
 
 
 async def answer_for_intern(
     conn: aiosqlite.Connection, services: Services, ticket: Ticket, message: TicketMessage
-) -> Build:
+) -> Parts:
     """The staff's answer, quoting the question, with "that helped" / "ask again"."""
     texts = services.texts
     platform = await file_platform_of(conn, ticket.intern_id)
@@ -214,13 +238,13 @@ async def answer_for_intern(
         ]]
         return Reply("\n".join(lines).strip(), buttons, attachment(message, platform))
 
-    return build
+    return file_apart(build, texts, ticket.id)
 
 
 async def follow_up_for_staff(
     conn: aiosqlite.Connection, services: Services, ticket: Ticket, message: TicketMessage,
     reader_id: int,
-) -> Build:
+) -> Parts:
     """An intern's further message inside a ticket, for the tutor (or a coordinator)."""
     texts = services.texts
     intern = await person_label(conn, ticket.intern_id)
@@ -239,7 +263,7 @@ async def follow_up_for_staff(
                                 tutor=not coordinator)
         return Reply("\n".join(lines).strip(), buttons, attachment(message, platform))
 
-    return build
+    return file_apart(build, texts, ticket.id)
 
 
 def plain(texts: Texts, key: str, buttons: Callable[[str], list[list[Button]]] | None = None,

@@ -99,11 +99,12 @@ async def escalate(
             conn, services, ticket, coordinator, headline="tickets.card_escalated",
             coordinator=True,
         )
-        await notify(
-            conn, services, coordinator, f"tk:{ticket_id}:esc:{number}:{coordinator}", card,
-            now=now, not_before=await staff_not_before(conn, services, coordinator, now),
-            written=written,
-        )
+        not_before = await staff_not_before(conn, services, coordinator, now)
+        for suffix, part in card:
+            await notify(
+                conn, services, coordinator, f"tk:{ticket_id}:esc:{number}:{coordinator}{suffix}",
+                part, now=now, not_before=not_before, written=written,
+            )
     return True
 
 

@@ -56,7 +56,8 @@ async def show_card(ctx: Ctx, ticket: Ticket, headline: str = "tickets.card_view
         coordinator=ctx.has_role("coordinator"),
     )
     tag = ticket_input.update_tag(ctx)
-    await ctx.notify(ctx.person.id, f"tk:{ticket.id}:view:{ctx.person.id}:{tag}", card)
+    for suffix, part in card:
+        await ctx.notify(ctx.person.id, f"tk:{ticket.id}:view:{ctx.person.id}:{tag}{suffix}", part)
 
 
 async def show_command(ctx: Ctx) -> None:
@@ -187,12 +188,10 @@ async def send_to_tutor(ctx: Ctx, ticket: Ticket, headline: str = "tickets.card_
     card = await ticket_cards.staff_card(
         ctx.conn, ctx.services, ticket, ticket.tutor_id, headline=headline, coordinator=False
     )
-    await ctx.notify(
-        ticket.tutor_id,
-        f"tk:{ticket.id}:card:{ticket.tutor_id}:{int(ticket.assigned_at.timestamp())}",
-        card,
-        not_before=await staff_not_before(ctx.conn, ctx.services, ticket.tutor_id, ctx.now),
-    )
+    key = f"tk:{ticket.id}:card:{ticket.tutor_id}:{int(ticket.assigned_at.timestamp())}"
+    not_before = await staff_not_before(ctx.conn, ctx.services, ticket.tutor_id, ctx.now)
+    for suffix, part in card:
+        await ctx.notify(ticket.tutor_id, key + suffix, part, not_before=not_before)
 
 
 async def reply_dialog(ctx: Ctx, dialog: Dialog) -> None:
@@ -221,8 +220,10 @@ async def answer(ctx: Ctx, ticket: Ticket, said: ticket_input.Said) -> None:
     await tickets.answered(ctx.conn, ticket.id, ctx.now)
     message = (await tickets.messages(ctx.conn, ticket.id))[-1]
     assert message.id == message_id
-    build = await ticket_cards.answer_for_intern(ctx.conn, ctx.services, ticket, message)
-    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:m:{message_id}:{ticket.intern_id}", build)
+    parts = await ticket_cards.answer_for_intern(ctx.conn, ctx.services, ticket, message)
+    for suffix, part in parts:
+        await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:m:{message_id}:{ticket.intern_id}{suffix}",
+                         part)
     await ticket_input.confirm(ctx, ticket.id, message_id, "tickets.answer_sent")
 
 

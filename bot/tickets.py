@@ -121,13 +121,13 @@ async def add_to_ticket(ctx: Ctx, ticket: Ticket, said: Said) -> None:
     if not readers or fresh.status == "escalated":
         readers += await persons.persons_with_role(ctx.conn, "coordinator")
     for reader in dict.fromkeys(readers):
-        build = await ticket_cards.follow_up_for_staff(ctx.conn, ctx.services, fresh, message,
+        parts = await ticket_cards.follow_up_for_staff(ctx.conn, ctx.services, fresh, message,
                                                        reader)
-        await ctx.notify(
-            reader, f"tk:{ticket.id}:m:{message_id}:{reader}", build,
-            not_before=await ticket_escalation.staff_not_before(ctx.conn, ctx.services, reader,
-                                                                ctx.now),
-        )
+        not_before = await ticket_escalation.staff_not_before(ctx.conn, ctx.services, reader,
+                                                              ctx.now)
+        for suffix, part in parts:
+            await ctx.notify(reader, f"tk:{ticket.id}:m:{message_id}:{reader}{suffix}", part,
+                             not_before=not_before)
     await ticket_input.confirm(ctx, ticket.id, message_id, "tickets.added")
 
 

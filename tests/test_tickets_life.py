@@ -205,3 +205,19 @@ async def test_reply_to_the_confirmation_adds_to_the_ticket(chat: ConsoleChat) -
     # a reply to a message that is not a ticket's is read as usual (here: /help)
     await chat.send(text="просто текст", reply_to_ref="unknown-ref")
     assert "Я бот интернатуры" in chat.new("ivan")[0].text
+
+
+async def test_a_long_text_with_a_file_goes_as_two_messages(chat: ConsoleChat) -> None:
+    """Telegram refuses captions over 1024 characters: the text and the file part ways."""
+    await set_up(chat)
+    await ask(chat, "ivan", "Короткий вопрос")
+    await press(chat, "tanya", "tk|1|r")
+    chat.as_user("tanya")
+    long_answer = "Подробно. " * 150
+    await chat.send(text=long_answer, file=FileInfo(kind="document", file_id="doc-9", name="a.pdf"))
+    got = chat.new("ivan")
+    assert len(got) == 2
+    assert long_answer.strip() in got[0].text and got[0].file is None
+    assert payloads(got[0]) == ["askok|1", "ask|1"]
+    assert got[1].file is not None and got[1].file.file_id == "doc-9"
+    assert len(got[1].text) < 100 and "#1" in got[1].text

@@ -6,18 +6,21 @@ dialog it opens remembers the one it replaced and gives it back when done.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from bot.context import Ctx
 from bot.messages import Button, FileInfo, Reply
-from storage import dialogs
+from storage import dialogs, tickets
 from storage.dialogs import Dialog
+from storage.tickets import Ticket
 
 ACCEPTED_FILES = frozenset({"photo", "document", "voice", "audio", "video", "video_note"})
 ASK_DIALOG = "ask"
 REPLY_DIALOG = "tk_reply"
+_NUMBER = re.compile(r"[0-9]{1,12}")
 MAX_TEXT = 3500
 """Leaves room for the header and the quoted question inside one messenger message."""
 
@@ -61,6 +64,12 @@ async def confirm(
                      lambda _lang: Reply(text, buttons or []))
 
 
+def number(raw: str) -> int | None:
+    """An id typed or carried in a button: ASCII digits of a sane length, else nothing
+    (`"²".isdigit()` is true and a 30-digit number overflows SQLite)."""
+    return int(raw) if _NUMBER.fullmatch(raw) else None
+
+
 def update_tag(ctx: Ctx) -> str:
     """Part of a notice's key that is unique per update: re-delivered updates are already
     deduplicated by the core, so a notice written while handling one needs no more."""
@@ -94,6 +103,11 @@ async def leave(ctx: Ctx, dialog: Dialog) -> None:
     if restored.kind == "form":
         await ctx.reply(ctx.t("tickets.back_to_form"))
         await ctx.services.forms.prompt(ctx, restored.ref)
+
+
+async def find(ctx: Ctx, raw: str) -> Ticket | None:
+    ticket_id = number(raw)
+    return await tickets.get(ctx.conn, ticket_id) if ticket_id is not None else None
 
 
 async def current_ticket_dialog(ctx: Ctx) -> Dialog | None:

@@ -42,7 +42,7 @@ def may_act(ctx: Ctx, ticket: Ticket) -> bool:
 
 
 async def _ticket_for(ctx: Ctx, raw: str) -> Ticket | None:
-    ticket = await tickets.get(ctx.conn, int(raw)) if raw.isdigit() else None
+    ticket = await ticket_input.find(ctx, raw)
     if ticket is None or not may_act(ctx, ticket):
         await ctx.reply(ctx.t("tickets.not_yours"))
         return None
@@ -168,10 +168,10 @@ async def choose_tutor(ctx: Ctx, ticket: Ticket) -> None:
 
 
 async def reassign(ctx: Ctx, ticket: Ticket, raw: str) -> None:
-    if not raw.isdigit() or int(raw) not in await tutors(ctx):
+    tutor_id = ticket_input.number(raw)
+    if tutor_id is None or tutor_id not in await tutors(ctx):
         await ctx.services.core.stale(ctx)
         return
-    tutor_id = int(raw)
     if not await tickets.reassign(ctx.conn, ticket.id, tutor_id, ctx.now):
         await ctx.reply(ctx.t("tickets.already_closed", id=ticket.id))
         return
@@ -195,7 +195,7 @@ async def send_to_tutor(ctx: Ctx, ticket: Ticket, headline: str = "tickets.card_
 
 
 async def reply_dialog(ctx: Ctx, dialog: Dialog) -> None:
-    ticket = await tickets.get(ctx.conn, int(dialog.ref)) if dialog.ref.isdigit() else None
+    ticket = await ticket_input.find(ctx, dialog.ref)
     if ticket is None or not may_act(ctx, ticket):
         await ctx.reply(ctx.t("tickets.not_yours"))
         await ticket_input.leave(ctx, dialog)

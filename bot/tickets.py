@@ -77,7 +77,7 @@ async def ask_dialog(ctx: Ctx, dialog: Dialog) -> None:
     if said is None:
         return
     if dialog.ref:
-        ticket = await tickets.get(ctx.conn, int(dialog.ref)) if dialog.ref.isdigit() else None
+        ticket = await ticket_input.find(ctx, dialog.ref)
         if ticket is None or ticket.intern_id != ctx.person.id:
             await ctx.reply(ctx.t("tickets.not_yours"))
         else:
@@ -156,7 +156,7 @@ async def cancel_button(ctx: Ctx) -> None:
 
 
 async def _own_ticket(ctx: Ctx, raw: str) -> Ticket | None:
-    ticket = await tickets.get(ctx.conn, int(raw)) if raw.isdigit() else None
+    ticket = await ticket_input.find(ctx, raw)
     if ticket is None or ticket.intern_id != ctx.person.id:
         await ctx.reply(ctx.t("tickets.not_yours"))
         return None

@@ -131,7 +131,7 @@ async def test_tutor_of_another_team_is_refused(chat: ConsoleChat) -> None:
     await set_up(chat)
     await ask(chat, "ivan", "Секретный вопрос команды 1")
     for payload in ("tk|1|s", "tk|1|r", "tk|1|t", "tk|1|c", "tk|1|p", "tk|1|a", "tk|999|s",
-                    "tk|x|r"):
+                    "tk|x|r", "tk|²|s", "tk|" + "9" * 30 + "|s"):
         refused = await press(chat, "petr", payload)
         assert len(refused) == 1 and "недоступен вам" in refused[0].text, payload
         assert "Секретный" not in texts(refused)

@@ -24,7 +24,9 @@ Parts = list[tuple[str, Build]]
 """One or two messages: (key suffix, builder). Callers send each with key + suffix."""
 QUOTE_CHARS = 300
 CAPTION_LIMIT = 1024
-"""Telegram refuses a file whose caption is longer; such text goes in a message of its own."""
+"""Telegram's caption limit. A longer text goes in a message of its own: an adapter could
+split it too, but the outbox would then record only the last part's message id, and a
+messenger reply to the text part would not find its ticket."""
 
 STATUS_ICON = {"open": "🆕", "taken": "👀", "answered": "💬", "closed": "✅", "escalated": "🔺"}
 
@@ -132,7 +134,7 @@ def file_note(texts: Texts, lang: str, message: TicketMessage | None, platform: 
 
 
 def file_apart(build: Build, texts: Texts, ticket_id: int) -> Parts:
-    """Keep a long text and its file in two messages, so a messenger never refuses either.
+    """Keep a long text and its file in two ticket messages, each answerable by a reply.
 
     Only the staff's and interns' own words are long; headers differ by a few dozen
     characters between languages, hence the margin on a probe in the default language.

@@ -208,7 +208,8 @@ async def test_reply_to_the_confirmation_adds_to_the_ticket(chat: ConsoleChat) -
 
 
 async def test_a_long_text_with_a_file_goes_as_two_messages(chat: ConsoleChat) -> None:
-    """Telegram refuses captions over 1024 characters: the text and the file part ways."""
+    """Over Telegram's 1024-character caption limit the text and the file part ways, and
+    both stay ticket messages (a reply to either continues the ticket)."""
     await set_up(chat)
     await ask(chat, "ivan", "Короткий вопрос")
     await press(chat, "tanya", "tk|1|r")

@@ -109,10 +109,22 @@ async def escalate(
 
 
 async def escalate_due(services: Services, now: datetime) -> int:
-    """The scheduler job: escalate every ticket whose clock ran out."""
+    """The scheduler job: escalate every ticket whose clock ran out.
+
+    Most ticks find nothing, so they only read; the write transaction re-checks each
+    candidate, because a tutor may have taken or answered it in between.
+    """
+    async with services.db.read() as conn:
+        due = [t.id for t in await tickets.waiting(conn)
+               if await due_reason(conn, services, t, now)]
+    if not due:
+        return 0
     done = 0
     async with services.db.transaction() as conn:
-        for ticket in await tickets.waiting(conn):
+        for ticket_id in due:
+            ticket = await tickets.get(conn, ticket_id)
+            if ticket is None or ticket.status not in ("open", "taken"):
+                continue
             reason = await due_reason(conn, services, ticket, now)
             if reason and await escalate(conn, services, ticket.id, reason, now):
                 log.info("ticket %s escalated: %s", ticket.id, reason)

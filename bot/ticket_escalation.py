@@ -63,15 +63,19 @@ def answer_deadline(ticket: Ticket, services: Services) -> datetime | None:
 
 
 async def due_reason(
-    conn: aiosqlite.Connection, services: Services, ticket: Ticket, now: datetime
+    conn: aiosqlite.Connection, services: Services, ticket: Ticket, now: datetime,
+    zones: dict[int, ZoneInfo],
 ) -> str | None:
+    """Why the ticket must escalate now, if it must; `zones` caches tutors' zones per tick."""
     if ticket.tutor_id is None:
         return "no_tutor"
     answer_by = answer_deadline(ticket, services)
     if answer_by is not None and answer_by <= now:
         return "not_answered"
     if ticket.status == "open":
-        zone = await zone_of(conn, services, ticket.tutor_id)
+        zone = zones.get(ticket.tutor_id)
+        if zone is None:
+            zone = zones[ticket.tutor_id] = await zone_of(conn, services, ticket.tutor_id)
         if take_deadline(ticket, services, zone) <= now:
             return "not_taken"
     return None
@@ -114,9 +118,14 @@ async def escalate_due(services: Services, now: datetime) -> int:
     Most ticks find nothing, so they only read; the write transaction re-checks each
     candidate, because a tutor may have taken or answered it in between.
     """
+    zones: dict[int, ZoneInfo] = {}
+    rules = services.programme.escalation
     async with services.db.read() as conn:
-        due = [t.id for t in await tickets.waiting(conn)
-               if await due_reason(conn, services, t, now)]
+        candidates = await tickets.escalation_candidates(
+            conn, now - timedelta(hours=rules.take_within_hours),
+            now - timedelta(hours=rules.answer_within_hours),
+        )
+        due = [t.id for t in candidates if await due_reason(conn, services, t, now, zones)]
     if not due:
         return 0
     done = 0
@@ -125,7 +134,7 @@ async def escalate_due(services: Services, now: datetime) -> int:
             ticket = await tickets.get(conn, ticket_id)
             if ticket is None or ticket.status not in ("open", "taken"):
                 continue
-            reason = await due_reason(conn, services, ticket, now)
+            reason = await due_reason(conn, services, ticket, now, zones)
             if reason and await escalate(conn, services, ticket.id, reason, now):
                 log.info("ticket %s escalated: %s", ticket.id, reason)
                 done += 1

@@ -227,10 +227,19 @@ async def active(conn: aiosqlite.Connection) -> list[Ticket]:
     return [_ticket(r) for r in rows]
 
 
-async def waiting(conn: aiosqlite.Connection) -> list[Ticket]:
-    """Tickets the escalation clock watches: not yet escalated, not answered."""
+async def escalation_candidates(
+    conn: aiosqlite.Connection, assigned_before: datetime, waiting_before: datetime
+) -> list[Ticket]:
+    """Not yet escalated nor answered, and past the plain-hours deadline of either clock.
+
+    A working-hours deadline is never earlier than the plain one, so this cheap filter
+    loses nothing; the caller applies the exact rule to the few rows it returns.
+    """
     rows = await fetchall(
-        conn, "SELECT * FROM tickets WHERE status IN ('open', 'taken') ORDER BY id"
+        conn,
+        "SELECT * FROM tickets WHERE status IN ('open', 'taken') AND (tutor_id IS NULL"
+        " OR waiting_since <= ? OR (status = 'open' AND assigned_at <= ?)) ORDER BY id",
+        (to_iso(waiting_before), to_iso(assigned_before)),
     )
     return [_ticket(r) for r in rows]
 

@@ -222,3 +222,17 @@ async def test_a_long_text_with_a_file_goes_as_two_messages(chat: ConsoleChat) -
     assert payloads(got[0]) == ["askok|1", "ask|1"]
     assert got[1].file is not None and got[1].file.file_id == "doc-9"
     assert len(got[1].text) < 100 and "#1" in got[1].text
+
+
+async def test_the_card_names_the_first_stage_still_waiting(chat: ConsoleChat) -> None:
+    from storage import stages
+
+    cast = await set_up(chat)
+    now = chat.app.s.clock.now()
+    async with chat.app.s.db.transaction() as conn:
+        await stages.set_status(conn, cast.ids["ivan"], "application", "accepted", now)
+        await stages.set_status(conn, cast.ids["ivan"], "homework", "returned", now)
+        await stages.set_status(conn, cast.ids["ivan"], "video", "open", now)
+    await ask(chat, "ivan", "Что исправить в ДЗ?")
+    assert "Этап: Домашнее задание команды\n" in chat.new("tanya")[0].text
+    assert (await ticket(chat, 1)).stage_id == "homework"

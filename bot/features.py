@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment
+from bot import enrolment, linking
 from bot import tickets as tickets_feature
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
+    linking.register,
     tickets_feature.register,
 ]
 

@@ -9,25 +9,16 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import FakeClock
-from bot.messages import Button, DeliveryError, Incoming, OutFile, Reply
+from bot.messages import Button, DeliveryError, OutFile, Reply
 from bot.settings import Settings
 from handlers.telegram import TelegramAdapter
 from storage import persons
 from storage.db import fetchall
+from tests.e2e.recorder import Recorder
 from tests.e2e.telegram import TOKEN, telegram_chat
 from tests.fakes.telegram_server import FakeTelegramServer
 
 USER = 4242
-
-
-class Recorder:
-    """Stands in for the core: what the adapter hands over is the point of these tests."""
-
-    def __init__(self) -> None:
-        self.seen: list[Incoming] = []
-
-    async def handle(self, incoming: Incoming) -> None:
-        self.seen.append(incoming)
 
 
 @pytest.fixture

@@ -10,22 +10,15 @@ from typing import Any
 import pytest
 
 from bot.clock import FakeClock
-from bot.messages import Button, DeliveryError, Incoming, OutFile, Reply
+from bot.messages import Button, DeliveryError, OutFile, Reply
 from bot.settings import Settings
 from handlers.vk import VkAdapter
 from storage import persons
+from tests.e2e.recorder import Recorder
 from tests.e2e.vk import GROUP_ID, TOKEN, MemoryTs, make_adapter, vk_chat
 from tests.fakes.vk_server import FakeVkServer
 
 PEER = 3003
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.seen: list[Incoming] = []
-
-    async def handle(self, incoming: Incoming) -> None:
-        self.seen.append(incoming)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from bot import (
     progress,
     roles_admin,
     team_forming,
+    tickets,
 )
 from bot.services import Services
 
@@ -27,6 +28,7 @@ FEATURES: list[Callable[[Services], None]] = [
     progress.register,
     exports.register,
     my_data.register,
+    tickets.register,
 ]
 
 

@@ -16,6 +16,7 @@ from bot import (
     roles_admin,
     schedule_commands,
     team_forming,
+    tickets,
 )
 from bot.services import Services
 
@@ -29,6 +30,7 @@ FEATURES: list[Callable[[Services], None]] = [
     progress.register,
     exports.register,
     my_data.register,
+    tickets.register,
     reminders.register,
     schedule_commands.register,
 ]

@@ -24,15 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from handlers.telegram.adapter import TelegramAdapter
-from handlers.vk.adapter import VkAdapter
-
 from bench.common import bench_settings
 from bot.app import App
 from bot.clock import to_iso
 from bot.context import notify
 from bot.delivery import Delivery, Messenger
 from bot.messages import Reply
+from handlers.telegram.adapter import TelegramAdapter
+from handlers.vk.adapter import VkAdapter
 from storage import outbox
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.vk_server import FakeVkServer

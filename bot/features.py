@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment
+from bot import enrolment, internship
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
+    internship.register,
 ]
 
 

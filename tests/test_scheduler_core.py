@@ -23,7 +23,8 @@ async def test_tick_runs_jobs_and_survives_a_failing_one(chat: ConsoleChat, cloc
     scheduler = chat.app.s.scheduler
     scheduler.add("broken", broken)
     scheduler.add("counting", counting)
-    assert await scheduler.tick() == {"broken": 0, "counting": 1}
+    done = await scheduler.tick()  # features register their own jobs too
+    assert (done["broken"], done["counting"]) == (0, 1)
     clock.advance(hours=2)
     await scheduler.tick()
     assert seen[1] - seen[0] == timedelta(hours=2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
@@ -16,6 +16,7 @@ def event_ics(programme: Programme, event: ProgrammeEvent, start: datetime, lang
     cal.add("prodid", "-//internship-bot//EN")
     cal.add("version", "2.0")
     item = Event()
+    start = start.astimezone(UTC)
     item.add("uid", f"{programme.id}-{event.id}@internship-bot")
     item.add("summary", pick(event.title, lang))
     item.add("dtstart", start)

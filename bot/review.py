@@ -14,6 +14,7 @@ from bot.context import Ctx
 from bot.messages import Button, OutFile, Reply
 from bot.services import Services
 from scenarios.models import Stage, pick
+from scenarios.submission_input import in_range
 from storage import dialogs, persons, stages, submissions, teams
 from storage.dialogs import Dialog
 from storage.submissions import Submission
@@ -55,6 +56,14 @@ def describe(texts: Any, lang: str, sub: Submission) -> str:
     if sub.minutes is not None:
         lines.append(texts.get(lang, "review.minutes", minutes=f"{sub.minutes:g}"))
     return "\n".join(lines)
+
+
+def out_of_range_note(texts: Any, lang: str, stage: Stage, sub: Submission) -> str | None:
+    """A tutor should see at once that the intern sent a video outside the programme's range."""
+    rules = stage.submission.video if stage.submission else None
+    if rules is None or sub.minutes is None or in_range(sub.minutes, rules):
+        return None
+    return texts.get(lang, "review.out_of_range", min=f"{rules.min_minutes:g}", max=f"{rules.max_minutes:g}")
 
 
 async def send_for_review(
@@ -114,10 +123,13 @@ async def _to_tutor(
         await ctx.notify(tutor, f"rv:{sub.id}:{tutor}:f{index}", file_note)
 
     def card(lang: str) -> Reply:
-        text = texts.get(lang, "review.card", title=pick(stage.title, lang), name=name,
-                         team=team_name, version=sub.version)
+        parts = [texts.get(lang, "review.card", title=pick(stage.title, lang), name=name,
+                           team=team_name, version=sub.version), describe(texts, lang, sub)]
+        warning = out_of_range_note(texts, lang, stage, sub)
+        if warning:
+            parts.append(warning)
         return Reply(
-            text + "\n\n" + describe(texts, lang, sub),
+            "\n\n".join(parts),
             [[Button(texts.get(lang, "review.accept"), f"rv|{sub.id}|ok"),
               Button(texts.get(lang, "review.return"), f"rv|{sub.id}|ret")]],
         )

@@ -7,10 +7,12 @@ the tutor of that team may press the review buttons; the check is here, on the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot import completion_notice, menu
 from bot.context import Ctx
+from bot.i18n import Texts
 from bot.messages import Button, OutFile, Reply
 from bot.services import Services
 from scenarios.models import Stage, pick
@@ -26,6 +28,7 @@ COMMENT_DIALOG = "review_comment"
 def register(s: Services) -> None:
     s.router.payload("rv", on_button, TUTOR)
     s.router.dialog(COMMENT_DIALOG, on_comment)
+    s.router.command("reviews", pending_reviews, TUTOR)
 
 
 async def owners(ctx: Ctx, sub: Submission) -> list[int]:
@@ -42,7 +45,7 @@ async def tutor_for(ctx: Ctx, sub: Submission) -> int | None:
     return await teams.tutor_of(ctx.conn, sub.person_id)
 
 
-def describe(texts: Any, lang: str, sub: Submission) -> str:
+def describe(texts: Texts, lang: str, sub: Submission) -> str:
     """The content of a submission as lines a tutor or a teammate can read."""
     lines = []
     for item in sub.items:
@@ -58,7 +61,7 @@ def describe(texts: Any, lang: str, sub: Submission) -> str:
     return "\n".join(lines)
 
 
-def out_of_range_note(texts: Any, lang: str, stage: Stage, sub: Submission) -> str | None:
+def out_of_range_note(texts: Texts, lang: str, stage: Stage, sub: Submission) -> str | None:
     """A tutor should see at once that the intern sent a video outside the programme's range."""
     rules = stage.submission.video if stage.submission else None
     if rules is None or sub.minutes is None or in_range(sub.minutes, rules):
@@ -107,6 +110,26 @@ async def send_for_review(
     await _to_tutor(ctx, sub, stage, tutor, name, team.name if team else "—")
 
 
+def review_card(
+    texts: Texts, stage: Stage, sub: Submission, name: str, team_name: str
+) -> Callable[[str], Reply]:
+    """The tutor's card of one version with its accept / return buttons, in their language."""
+
+    def card(lang: str) -> Reply:
+        parts = [texts.get(lang, "review.card", title=pick(stage.title, lang), name=name,
+                           team=team_name, version=sub.version), describe(texts, lang, sub)]
+        warning = out_of_range_note(texts, lang, stage, sub)
+        if warning:
+            parts.append(warning)
+        return Reply(
+            "\n\n".join(parts),
+            [[Button(texts.get(lang, "review.accept"), f"rv|{sub.id}|ok"),
+              Button(texts.get(lang, "review.return"), f"rv|{sub.id}|ret")]],
+        )
+
+    return card
+
+
 async def _to_tutor(
     ctx: Ctx, sub: Submission, stage: Stage, tutor: int, name: str, team_name: str
 ) -> None:
@@ -122,18 +145,7 @@ async def _to_tutor(
 
         await ctx.notify(tutor, f"rv:{sub.id}:{tutor}:f{index}", file_note)
 
-    def card(lang: str) -> Reply:
-        parts = [texts.get(lang, "review.card", title=pick(stage.title, lang), name=name,
-                           team=team_name, version=sub.version), describe(texts, lang, sub)]
-        warning = out_of_range_note(texts, lang, stage, sub)
-        if warning:
-            parts.append(warning)
-        return Reply(
-            "\n\n".join(parts),
-            [[Button(texts.get(lang, "review.accept"), f"rv|{sub.id}|ok"),
-              Button(texts.get(lang, "review.return"), f"rv|{sub.id}|ret")]],
-        )
-
+    card = review_card(texts, stage, sub, name, team_name)
     await ctx.notify(tutor, f"rv:{sub.id}:{tutor}:card", card)
 
 
@@ -147,6 +159,21 @@ async def _no_tutor(ctx: Ctx, sub: Submission, stage: Stage, name: str) -> None:
 
     for coordinator in await persons.persons_with_role(ctx.conn, "coordinator"):
         await ctx.notify(coordinator, f"rv:{sub.id}:notutor:{coordinator}", build)
+
+
+async def pending_reviews(ctx: Ctx) -> None:
+    """/reviews: every version waiting for this tutor, as cards with their buttons again."""
+    waiting = await submissions.waiting_for_tutor(ctx.conn, ctx.person.id)
+    if not waiting:
+        await ctx.reply(ctx.t("review.none_waiting"))
+        return
+    await ctx.reply(ctx.t("review.waiting_count", count=len(waiting)))
+    for sub in waiting:
+        author = await persons.get_person(ctx.conn, sub.person_id)
+        team = await teams.team_of(ctx.conn, sub.person_id)
+        card = review_card(ctx.services.texts, ctx.services.programme.stage(sub.stage_id), sub,
+                           author.full_name or "—", team.name if team else "—")(ctx.lang)
+        await ctx.reply(card.text, card.buttons)
 
 
 async def on_button(ctx: Ctx) -> None:

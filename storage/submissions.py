@@ -118,3 +118,15 @@ async def review(
         (status, reviewer, to_iso(now), comment, submission_id),
     )
     return cur.rowcount > 0
+
+
+async def waiting_for_tutor(conn: aiosqlite.Connection, tutor_id: int) -> list[Submission]:
+    """Versions waiting for review from this tutor's teams and their members, oldest first."""
+    rows = await fetchall(
+        conn,
+        "SELECT s.* FROM submissions s LEFT JOIN team_members m ON m.person_id = s.person_id"
+        " LEFT JOIN teams t ON t.id = COALESCE(s.team_id, m.team_id)"
+        " WHERE s.status = 'submitted' AND t.tutor_id = ? ORDER BY s.created_at, s.id",
+        (tutor_id,),
+    )
+    return [_submission(r) for r in rows]

@@ -14,6 +14,7 @@ BENCHMARKS: list[str] = [
     "bench.bench_engine",
     "bench.bench_aiogram_floor",
     "bench.bench_memory",
+    "bench.bench_http",
 ]
 
 
@@ -40,8 +41,12 @@ FIGURES: dict[str, Figure] = {
         "updates/s", "a bare aiogram echo handler fed the same updates in-process (no network)",
     ),
     "http_updates_per_s": Figure(
-        "updates/s", "500 interns over HTTP: the real aiogram polling loop against the fake Bot API",
-        pending="pending: needs the Telegram adapter (issue 3) and tests/fakes FakeTelegramServer",
+        "updates/s", "500 interns apply at once over HTTP: the real aiogram polling loop of the "
+        "Telegram adapter against the fake Bot API (same process, no rate limit)",
+    ),
+    "http_reply_p99_ms": Figure(
+        "ms", "99th percentile from an update queued at the fake Bot API to its first reply "
+        "recorded there, during that run",
     ),
     "telegram_broadcast_per_s": Figure(
         "messages/s", "a coordinator broadcast delivered to the fake Bot API through the rate limiter",

@@ -17,6 +17,7 @@ from scenarios.loader import ProgrammeError, load_programme
 from scenarios.timeline import render_timeline
 
 log = logging.getLogger("bot")
+STOP_GRACE_S = 2.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,17 +72,29 @@ async def run(settings: Settings) -> int:
     log.info("started: %s", ", ".join(a.platform for a in adapters))
     tasks = [asyncio.create_task(a.run(), name=a.platform) for a in adapters]
     stopper = asyncio.create_task(stop.wait())
+    code = 0
     try:
         await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        gave_up = [t.get_name() for t in tasks if t.done() and t.get_name() != "console"]
+        if gave_up and not stop.is_set():
+            # A messenger refused its token or settings (logged by the adapter): fail loudly
+            # rather than keep running half of the bot.
+            log.error("the %s adapter stopped on its own; stopping the bot", ", ".join(gave_up))
+            code = 1
     finally:
-        for adapter in adapters:
-            await adapter.stop()
-        for task in tasks:
+        # Stop taking updates; messenger adapters return once the update in hand is
+        # handled (the console may sit in a blocking read: it is cancelled after a grace).
+        await asyncio.gather(*(adapter.stop() for adapter in adapters), return_exceptions=True)
+        _, unfinished = await asyncio.wait(tasks, timeout=STOP_GRACE_S) if tasks else (set(), set())
+        for task in unfinished:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         stopper.cancel()
         await app.stop()
+        for adapter in adapters:
+            with contextlib.suppress(Exception):
+                await adapter.close()
         log.info("stopped")
-    return 0
+    return code

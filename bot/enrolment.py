@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot import menu
 from bot.context import Ctx
 from bot.messages import Button, Reply
+from bot.router import described_commands
 from bot.services import Services
 from scenarios.engine import shown
 from scenarios.models import pick
@@ -103,11 +104,11 @@ async def help_(ctx: Ctx) -> None:
         lines.append(ctx.t("help.where_new"))
     else:
         lines.append(ctx.t(f"help.where_{latest.status}"))
-    for role in ("intern", "tutor", "coordinator"):
-        key = f"help.commands_{role}"
-        mine = ctx.has_role(role) or (role == "intern" and not ctx.roles & {"tutor", "coordinator"})
-        if mine and ctx.services.texts.has(key):
-            lines.append(ctx.t(key))
+    texts = ctx.services.texts
+    names = described_commands(ctx.services.router, lambda key: texts.has(key, ctx.lang), ctx.roles)
+    if names:
+        listed = "\n".join(f"/{name} — {ctx.t(f'commands.{name}')}" for name in names)
+        lines.append(ctx.t("help.commands", commands=listed))
     await ctx.reply("\n\n".join(lines))
 
 

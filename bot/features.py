@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment, internship
+from bot import enrolment, internship, linking
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
+    linking.register,
     internship.register,
 ]
 

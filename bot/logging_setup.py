@@ -37,3 +37,6 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    # APScheduler logs every tick at INFO ("Running job ... executed successfully"):
+    # every 15 s that buries the console chat and real events in production logs.
+    logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))

@@ -52,3 +52,19 @@ def _roles(roles: set[str] | None) -> frozenset[str] | None:
 
 def allowed(route: Route, ctx: Ctx) -> bool:
     return route.roles is None or bool(route.roles & ctx.roles)
+
+
+def described_commands(
+    router: Router, has: Callable[[str], bool], roles: set[str] | frozenset[str]
+) -> list[str]:
+    """Commands open to these roles that have a `commands.<name>` text, in registration order.
+
+    WHY: /help and the messengers' command menus list the same commands from the same
+    data, so a feature makes its command visible everywhere by adding one text line
+    (in its own locale file), and a command nobody described stays out of sight.
+    """
+    return [
+        name
+        for name, route in router.commands.items()
+        if has(f"commands.{name}") and (route.roles is None or bool(route.roles & roles))
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: str = Field(default="", repr=False)
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_username: str = ""
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = Field(default="", repr=False)
     telegram_webhook_listen: str = "0.0.0.0:8080"
@@ -85,6 +86,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_URL is set: set TELEGRAM_WEBHOOK_SECRET too (1-256 of A-Z a-z 0-9 _ -)"
+            )
+        return self
 
     def is_coordinator(self, platform: str, user_ref: str) -> bool:
         return (platform, user_ref) in self.coordinators

@@ -2,22 +2,66 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.app import App
 from bot.delivery import Messenger
+from storage import adapter_state
 
 
 class Adapter(Messenger, Protocol):
-    async def run(self) -> None: ...
+    async def run(self) -> None:
+        """Take updates until `stop()` (or until the messenger refuses the token)."""
+        ...
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Stop taking updates; return once the update in hand is handled."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections, after the outbox stopped sending."""
+        ...
 
 
 def build_adapters(app: App) -> list[Adapter]:
     adapters: list[Adapter] = []
+    settings = app.settings
+    if settings.telegram_bot_token:
+        from handlers.telegram import TelegramAdapter
+        from handlers.telegram.menu import build_menus
+
+        adapters.append(TelegramAdapter(
+            app.core, token=settings.telegram_bot_token, api_url=settings.telegram_api_url,
+            webhook_url=settings.telegram_webhook_url, webhook_secret=settings.telegram_webhook_secret,
+            webhook_listen=settings.telegram_webhook_listen, menus=lambda: build_menus(app.s),
+        ))
+    if settings.vk_group_token:
+        from handlers.vk import VkAdapter
+
+        adapters.append(VkAdapter(
+            app.core, token=settings.vk_group_token, api_url=settings.vk_api_url,
+            api_version=settings.vk_api_version, group_id=settings.vk_group_id,
+            requests_per_s=settings.vk_requests_per_s, ts_store=_state_store(app, "vk.longpoll_ts"),
+        ))
     if not adapters:
         from handlers.console import ConsoleAdapter
 
         adapters.append(ConsoleAdapter(app.core, user=app.settings.console_user))
     return adapters
+
+
+def _state_store(
+    app: App, key: str
+) -> tuple[Callable[[], Awaitable[str | None]], Callable[[str], Awaitable[None]]]:
+    """(load, save) of one adapter position in the database: adapters never touch SQL."""
+
+    async def load() -> str | None:
+        async with app.s.db.read() as conn:
+            return await adapter_state.get(conn, key)
+
+    async def save(value: str) -> None:
+        async with app.s.db.statement() as conn:
+            await adapter_state.put(conn, key, value, app.clock.now())
+
+    return load, save

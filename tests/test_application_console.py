@@ -212,3 +212,12 @@ async def test_help_says_where_the_person_is(chat: ConsoleChat) -> None:
     assert "вопрос 2 из 7" in where[-1].text
     coordinator = await chat.say("/help", "alice")
     assert "координатор" in coordinator[-1].text.lower()
+
+
+async def test_help_lists_the_commands_of_the_persons_roles_only(chat: ConsoleChat) -> None:
+    newbie = (await chat.say("/help", "newbie"))[-1].text
+    assert "/start — Начать или продолжить" in newbie
+    assert "/link — " in newbie
+    assert "/applications" not in newbie
+    coordinator = (await chat.say("/help", "alice"))[-1].text
+    assert "/applications — Заявки на рассмотрении" in coordinator

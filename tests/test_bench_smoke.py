@@ -42,8 +42,10 @@ def test_result_file_has_every_figure_and_says_which_are_pending(
     result = json.loads((tmp_path / "latest.json").read_text())
     assert set(FIGURES) <= set(result)
     assert result["engine_updates_per_s"] == 1.0
-    assert result["http_updates_per_s"] is None
-    assert result["pending"]["http_updates_per_s"].startswith("pending")
+    waiting = [name for name, figure in FIGURES.items() if figure.pending]
+    for name in waiting:  # figures whose benchmark has not landed yet
+        assert result[name] is None
+        assert result["pending"][name].startswith("pending")
     assert "engine_updates_per_s" not in result["pending"]
     assert result["machine"]["cores"] and result["machine"]["python"]
     assert all(name.startswith("bench.bench_") for name in BENCHMARKS)

@@ -146,6 +146,9 @@ class ConsoleAdapter:
     async def stop(self) -> None:
         self._stopping.set()
 
+    async def close(self) -> None:
+        """Nothing to release: the terminal belongs to the operator."""
+
 
 def _int(args: list[str], index: int, default: int) -> int:
     try:

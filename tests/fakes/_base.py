@@ -77,6 +77,8 @@ class Rule:
 
     times: int
     data: dict[str, Any]
+    skip: int = 0
+    """Calls to let through before the rule starts firing (e.g. fail the 2nd part only)."""
 
 
 class RuleBook:
@@ -85,12 +87,12 @@ class RuleBook:
     def __init__(self) -> None:
         self._rules: dict[str, deque[Rule]] = {}
 
-    def add(self, method: str, times: int, **data: Any) -> None:
-        """Queue a rule that fires on the next ``times`` calls of ``method``."""
-        if times < 1:
-            msg = "times must be >= 1"
+    def add(self, method: str, times: int, *, skip: int = 0, **data: Any) -> None:
+        """Queue a rule that fires on the ``times`` calls of ``method`` after ``skip`` calls."""
+        if times < 1 or skip < 0:
+            msg = "times must be >= 1 and skip >= 0"
             raise ValueError(msg)
-        self._rules.setdefault(method, deque()).append(Rule(times=times, data=data))
+        self._rules.setdefault(method, deque()).append(Rule(times=times, data=data, skip=skip))
 
     def pop(self, method: str) -> dict[str, Any] | None:
         """Consume one firing of the first rule for ``method`` (or ``"*"``), if any."""
@@ -98,6 +100,9 @@ class RuleBook:
             queue = self._rules.get(key)
             if queue:
                 rule = queue[0]
+                if rule.skip > 0:
+                    rule.skip -= 1
+                    return None
                 rule.times -= 1
                 if rule.times <= 0:
                     queue.popleft()
@@ -180,6 +185,10 @@ class FakeServerBase:
         event = self._changed
         self._changed = asyncio.Event()
         event.set()
+
+    def poke(self) -> None:
+        """Re-check every ``wait_for`` now: for conditions that change outside the fake."""
+        self._notify()
 
     async def _wait_change(self, timeout: float) -> bool:
         """Wait for the next change at most ``timeout`` s; return False on timeout."""

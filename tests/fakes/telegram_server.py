@@ -329,7 +329,10 @@ class FakeTelegramServer(FakeServerBase):
         per_chat_per_s: int | None = None,
         bot_first_name: str = "Internship Bot",
         bot_username: str = "fake_internship_bot",
+        token: str | None = None,
     ) -> None:
+        #: When set, any other token is answered 401 Unauthorized, as the real API does.
+        self.token = token
         self.rate_limit_per_s = rate_limit_per_s
         self.per_chat_per_s = per_chat_per_s
         self.bot_first_name = bot_first_name
@@ -476,6 +479,12 @@ class FakeTelegramServer(FakeServerBase):
     # -- dispatch ----------------------------------------------------------------------
     async def _handle_method(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
+        if self.token is not None and token != self.token:
+            method = request.match_info["method"]
+            self._record(method, {}, time=self._now(), ok=False, status=401, error="Unauthorized")
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         self._bot_id = self._bot_id_from(token)
         requested = request.match_info["method"]
         method = self._by_lower.get(requested.lower(), requested)
@@ -1292,10 +1301,11 @@ class FakeTelegramServer(FakeServerBase):
         status: int = 429,
         retry_after: int = 1,
         times: int = 1,
+        skip: int = 0,
         description: str | None = None,
         body: str | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail.
+        """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail, after ``skip`` pass.
 
         429 carries ``parameters.retry_after``; ``body`` sends a raw non-JSON body instead
         (e.g. an HTML 502 page from a proxy).
@@ -1308,6 +1318,7 @@ class FakeTelegramServer(FakeServerBase):
         self._faults.add(
             method,
             times,
+            skip=skip,
             status=status,
             description=description,
             retry_after=retry_after if status == 429 else None,
@@ -1374,6 +1385,11 @@ class FakeTelegramServer(FakeServerBase):
 
         result: JsonDict = await self.wait_for(found, timeout)
         return result
+
+    @property
+    def polls_started(self) -> int:
+        """How many getUpdates calls arrived so far (a long poll is recorded only on return)."""
+        return self._poll_generation
 
     def pending_updates(self) -> list[JsonDict]:
         """Updates queued but not yet confirmed by the bot."""

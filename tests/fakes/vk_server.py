@@ -272,7 +272,11 @@ class FakeVkServer(FakeServerBase):
             "messages.getConversationsById": self._m_get_conversations_by_id,
             "messages.getByConversationMessageId": self._m_get_by_cmid,
             "users.get": self._m_users_get,
+            "docs.getMessagesUploadServer": self._m_docs_upload_server,
+            "docs.save": self._m_docs_save,
         }
+        #: Files uploaded through the upload server: token -> filename/size/content.
+        self.uploads: dict[str, JsonDict] = {}
         for name in _HARMLESS:
             self._handlers[name] = self._m_one
         super().__init__()
@@ -280,6 +284,7 @@ class FakeVkServer(FakeServerBase):
     def _setup_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/method/{method}", self._handle_method)
         app.router.add_get("/lp/{name}", self._handle_longpoll)
+        app.router.add_post("/upload/doc", self._handle_upload)
 
     @property
     def base_url(self) -> str:
@@ -359,6 +364,7 @@ class FakeVkServer(FakeServerBase):
 
     async def _handle_longpoll(self, request: web.Request) -> web.Response:
         self.lp_requests += 1
+        self._notify()  # lets tests wait for "the bot is listening" without sleeping
         query = request.query
         if query.get("act") != "a_check":
             return web.json_response({"failed": 2})
@@ -635,6 +641,40 @@ class FakeVkServer(FakeServerBase):
                     items.append(found)
         return {"count": len(items), "items": copy.deepcopy(items)}
 
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """The upload server: a multipart ``file`` in, an opaque ``file`` token out (as VK)."""
+        form = await request.post()
+        field = form.get("file")
+        if not isinstance(field, web.FileField):
+            return web.json_response({"error": "no file"})
+        data = field.file.read()
+        token = secrets.token_hex(8)
+        self.uploads[token] = {"filename": field.filename, "size": len(data), "data": data}
+        return web.json_response({"file": token})
+
+    async def _m_docs_upload_server(self, params: JsonDict) -> JsonDict:
+        if params.get("peer_id") in (None, ""):
+            raise _invalid("peer_id is undefined")
+        return {"upload_url": f"{self.root_url}/upload/doc"}
+
+    async def _m_docs_save(self, params: JsonDict) -> JsonDict:
+        upload = self.uploads.get(str(params.get("file") or ""))
+        if upload is None:
+            raise _invalid("file is invalid")
+        title = str(params.get("title") or upload["filename"] or "file")
+        ext = title.rsplit(".", 1)[-1].lower() if "." in title else ""
+        doc = {
+            "id": self._new_doc_id(),
+            "owner_id": -self.group_id,
+            "title": title,
+            "size": upload["size"],
+            "ext": ext,
+            "date": int(time.time()),
+            "type": _DOC_TYPES.get(ext, 8),
+            "url": f"{self.root_url}/doc/{self.group_id}",
+        }
+        return {"type": "doc", "doc": doc}
+
     async def _m_users_get(self, params: JsonDict) -> list[JsonDict]:
         ids = params.get("user_ids")
         if ids in (None, "", []):
@@ -658,6 +698,11 @@ class FakeVkServer(FakeServerBase):
         self._next_seq += 1
         self._notify()
         return event
+
+    def event_seq(self, event: JsonDict) -> int:
+        """The long-poll position of ``event``: a client past it sends a ``ts`` above this."""
+        index = next(i for i, e in enumerate(self.events) if e is event)
+        return self._seq_of[index]
 
     def fail_longpoll(self, failed: int) -> None:
         """Make the next long-poll request answer ``{"failed": 1|2|3}``."""
@@ -929,11 +974,12 @@ class FakeVkServer(FakeServerBase):
         code: int = 6,
         *,
         times: int = 1,
+        skip: int = 0,
         message: str | None = None,
         http_status: int | None = None,
         body: str | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail.
+        """Make the next ``times`` calls of ``method`` (``"*"`` = any) fail, after ``skip`` pass.
 
         ``code``: a VK error (6 rps, 9 flood, 10 internal, 901 no permission, ...);
         ``http_status``: answer with that HTTP status (e.g. 502) and a text body instead.
@@ -941,6 +987,7 @@ class FakeVkServer(FakeServerBase):
         self._faults.add(
             method,
             times,
+            skip=skip,
             code=code,
             message=message or ERRORS.get(code),
             http_status=http_status,

@@ -1,0 +1,306 @@
+"""The Telegram adapter: long polling (or a webhook) in, Bot API calls out.
+
+One aiogram `Bot` serves both directions. Updates of one person are handled strictly
+in order; different people's updates of one batch run concurrently, so a slow send
+to one chat never holds up everybody else. An update is confirmed to Telegram (the
+next getUpdates offset) only after the core has committed it; the core dedupes by
+update id, so a crash in between costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.types import Message, ReplyParameters, Update
+from aiohttp import web
+
+from bot.core import Core
+from bot.messages import DeliveryError, Reply
+from handlers.telegram import mapping, render
+from handlers.telegram.errors import delivery_error
+from handlers.telegram.menu import Menu
+from handlers.text_split import split_text, utf16_len
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 25
+MAX_BACKOFF = 30.0
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def make_bot(token: str, api_url: str) -> Bot:
+    """A real aiogram `Bot` talking to `api_url` (Telegram itself, a local Bot API server, a fake)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    return Bot(token, session=session)
+
+
+class TelegramAdapter:
+    platform = mapping.PLATFORM
+    rate_per_s = 30.0
+    """Bot API: about 30 messages a second overall..."""
+    per_chat_interval = 1.0
+    """...and about one a second to the same chat."""
+    max_batch = 1
+    """No multi-recipient send in the Bot API: broadcasts call send() per chat."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        token: str,
+        api_url: str,
+        poll_timeout: int = POLL_TIMEOUT,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        webhook_listen: str = "0.0.0.0:8080",
+        menus: Callable[[], Awaitable[list[Menu]]] | None = None,
+    ) -> None:
+        self.core = core
+        self.bot = make_bot(token, api_url)
+        self.poll_timeout = poll_timeout
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.webhook_listen = webhook_listen
+        self.webhook_port: int | None = None
+        """The port the webhook server really listens on (useful with port 0)."""
+        self.menus = menus
+        """Builds the command menus at start (they read the roles from the database)."""
+        self._user_locks: dict[int, asyncio.Lock] = {}
+        self._stopping = asyncio.Event()
+        self._poll: asyncio.Future[list[Update]] | None = None
+        self._offset: int | None = None
+        self._finished = asyncio.Event()
+        self._finished.set()  # nothing running yet: stop() must not wait
+        self._parts_done: dict[int, tuple[int, str | None]] = {}
+        """idem -> (parts already accepted, last message id): a retry resumes, never repeats."""
+
+    # --- sending -----------------------------------------------------------------------
+    async def send(self, chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
+        if not chat_ref.lstrip("-").isdigit():
+            raise DeliveryError(f"telegram: {chat_ref!r} is not a chat id", permanent=True)
+        try:
+            steps = self._steps(int(chat_ref), reply)
+        except render.PayloadTooLong as exc:
+            log.error("not sending a reply to telegram: %s", exc)
+            raise DeliveryError(str(exc)) from exc
+        done, last = self._parts_done.get(idem, (0, None)) if idem is not None else (0, None)
+        for index in range(done, len(steps)):
+            try:
+                message = await steps[index]()
+            except Exception as exc:
+                raise delivery_error(exc) from exc
+            last = str(message.message_id)
+            if idem is not None and index + 1 < len(steps):
+                self._parts_done[idem] = (index + 1, last)
+        if idem is not None:
+            self._parts_done.pop(idem, None)
+        return last
+
+    def _steps(self, chat_id: int, reply: Reply) -> list[Callable[[], Awaitable[Message]]]:
+        """The calls one reply needs: text parts, then the file; buttons on the last one."""
+        markup = render.inline_keyboard(reply.buttons)
+        reply_to = (
+            ReplyParameters(message_id=int(reply.reply_to_ref), allow_sending_without_reply=True)
+            if reply.reply_to_ref and reply.reply_to_ref.isdigit() else None
+        )
+        caption: str | None = None
+        texts = split_text(reply.text) if reply.text.strip() else []
+        if reply.file is not None and len(texts) == 1 and utf16_len(texts[0]) <= render.CAPTION_LIMIT:
+            caption, texts = texts[0], []
+        steps: list[Callable[[], Awaitable[Message]]] = []
+        for i, text in enumerate(texts):
+            last = i == len(texts) - 1 and reply.file is None
+            keyboard = markup if last else None
+            steps.append(self._text_step(chat_id, text, keyboard, reply_to if i == 0 else None))
+        if reply.file is not None:
+            out = reply.file
+            method = getattr(self.bot, render.SEND_METHOD.get(out.kind, "send_document"))
+            field = out.kind if out.kind in render.SEND_METHOD else "document"
+            kwargs = {"chat_id": chat_id, field: render.input_file(out), "reply_markup": markup}
+            if caption is not None:
+                kwargs["caption"] = caption
+            if not texts:
+                kwargs["reply_parameters"] = reply_to
+            steps.append(lambda: method(**kwargs))
+        return steps
+
+    def _text_step(self, chat_id: int, text: str, markup: object, reply_to: ReplyParameters | None
+                   ) -> Callable[[], Awaitable[Message]]:
+        return lambda: self.bot.send_message(
+            chat_id=chat_id, text=text, reply_markup=markup, reply_parameters=reply_to  # type: ignore[arg-type]
+        )
+
+    # --- receiving ---------------------------------------------------------------------
+    async def handle_updates(self, updates: list[Update]) -> None:
+        """Handle one batch: each person's updates in order, different people concurrently."""
+        by_user: dict[int, list[Update]] = {}
+        for update in updates:
+            by_user.setdefault(mapping.user_key(update), []).append(update)
+        await asyncio.gather(*(self._in_order(batch) for batch in by_user.values()))
+
+    async def _in_order(self, updates: list[Update]) -> None:
+        for update in updates:
+            await self.handle_update(update)
+
+    async def handle_update(self, update: Update) -> None:
+        query = update.callback_query
+        if query is not None:
+            # Answer first: the button stops spinning even if handling takes a while.
+            try:
+                await self.bot.answer_callback_query(query.id)
+            except Exception as exc:  # an expired query must not lose the press itself
+                log.info("answerCallbackQuery failed: %s", exc)
+        incoming = mapping.incoming_of(update)
+        if incoming is None:
+            return
+        try:
+            await self.core.handle(incoming)
+        except Exception:
+            log.exception("telegram update %s failed", update.update_id)
+
+    async def run(self) -> None:
+        """Long polling (or the webhook server) until `stop()`; a rejected token ends it."""
+        self._finished.clear()
+        try:
+            if self.webhook_url:
+                await self._serve_webhook()
+            else:
+                await self._poll_loop()
+        finally:
+            self._finished.set()
+
+    async def set_menus(self) -> None:
+        """setMyCommands for every scope and language; a failure only costs the menu."""
+        if self.menus is None:
+            return
+        try:
+            menus = await self.menus()
+        except Exception:
+            log.exception("building the command menus failed")
+            return
+        for menu in menus:
+            try:
+                await self.bot.set_my_commands(
+                    menu.commands, scope=menu.scope, language_code=menu.language_code
+                )
+            except Exception as exc:
+                log.warning("setMyCommands failed for %s: %s", menu.scope.type, exc)
+
+    # --- webhook mode ------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _in_order_for(self, user_id: int) -> AsyncIterator[None]:
+        """Telegram may post several updates at once: one person's are still handled in order."""
+        lock = self._user_locks.setdefault(user_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._user_locks.get(user_id) is lock:
+                del self._user_locks[user_id]
+
+    async def on_webhook(self, request: web.Request) -> web.Response:
+        """One update POSTed by Telegram; 200 only after it is handled, so a crash means a resend."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            log.warning("webhook request without the right secret from %s", request.remote)
+            return web.Response(status=403)
+        if self._stopping.is_set():
+            return web.Response(status=503)  # Telegram retries it after the restart
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+        except Exception:
+            return web.Response(status=400)
+        async with self._in_order_for(mapping.user_key(update)):
+            await self.handle_update(update)
+        return web.Response()
+
+    async def _serve_webhook(self) -> None:
+        if not self.webhook_secret:
+            log.error("TELEGRAM_WEBHOOK_SECRET is empty; refusing to serve an unprotected webhook")
+            return
+        app = web.Application()
+        app.router.add_post(urlsplit(self.webhook_url).path or "/", self.on_webhook)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
+        await runner.setup()
+        host, _, port = self.webhook_listen.rpartition(":")
+        await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
+        self.webhook_port = int(runner.addresses[0][1])
+        try:
+            try:
+                await self.bot.set_webhook(
+                    self.webhook_url, secret_token=self.webhook_secret,
+                    allowed_updates=mapping.ALLOWED_UPDATES, drop_pending_updates=False,
+                )
+            except TelegramUnauthorizedError:
+                log.error("Telegram rejected TELEGRAM_BOT_TOKEN; the Telegram adapter stops")
+                return
+            await self.set_menus()
+            await self._stopping.wait()
+        finally:
+            await runner.cleanup()  # waits for the updates in hand
+
+    # --- long polling ------------------------------------------------------------------------
+    async def _poll_loop(self) -> None:
+        backoff = 0.5
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except TelegramUnauthorizedError:
+            log.error("Telegram rejected TELEGRAM_BOT_TOKEN; the Telegram adapter is not running")
+            return
+        except Exception as exc:
+            log.warning("deleteWebhook failed (%s); polling anyway", exc)
+        await self.set_menus()
+        while not self._stopping.is_set():
+            self._poll = asyncio.ensure_future(self.bot.get_updates(
+                offset=self._offset, timeout=self.poll_timeout,
+                allowed_updates=mapping.ALLOWED_UPDATES, request_timeout=self.poll_timeout + 15,
+            ))
+            try:
+                updates = await self._poll
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if self._stopping.is_set() and not (task and task.cancelling()):
+                    break
+                raise
+            except TelegramUnauthorizedError:
+                log.error("Telegram rejected TELEGRAM_BOT_TOKEN; the Telegram adapter stops")
+                return
+            except Exception as exc:
+                log.warning("getUpdates failed (%s); retrying in %.1fs", exc, backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            finally:
+                self._poll = None
+            backoff = 0.5
+            if updates:
+                await self.handle_updates(updates)
+                self._offset = updates[-1].update_id + 1
+
+    async def stop(self) -> None:
+        """Stop taking updates; the batch in hand is finished and confirmed to Telegram."""
+        self._stopping.set()
+        if self._poll is not None:
+            self._poll.cancel()
+        if not self._finished.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finished.wait(), 30)
+        if self._offset is not None:
+            # Confirm what was handled, so a restart does not fetch it again (it would be
+            # deduped anyway); limit=1 and timeout=0 fetch at most one update we leave alone.
+            with contextlib.suppress(Exception):
+                await self.bot.get_updates(offset=self._offset, limit=1, timeout=0)
+
+    async def close(self) -> None:
+        """Release the HTTP session, after the outbox stopped sending."""
+        await self.bot.session.close()

@@ -1,0 +1,55 @@
+"""The Telegram command menu (setMyCommands), per language and per role.
+
+Everyone gets the commands open to all (in the default language, and in the other
+language for people whose Telegram speaks it); every tutor and coordinator known at
+start gets, in their own chat scope, the commands of their roles too. A command appears
+only when its feature gave it a `commands.<command>` text, so the menu never shows an
+undocumented one. Roles granted later show in the menu from the next start; the
+commands themselves work at once (the router checks roles on every update).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.router import described_commands
+from bot.services import Services
+from storage import persons
+
+LANGUAGES = ("ru", "en")
+STAFF_ROLES = ("tutor", "coordinator")
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    scope: BotCommandScopeDefault | BotCommandScopeChat
+    language_code: str | None
+    commands: list[BotCommand]
+
+
+def commands_for(services: Services, lang: str, roles: set[str]) -> list[BotCommand]:
+    texts = services.texts
+    names = described_commands(services.router, lambda key: texts.has(key, lang), roles)
+    return [BotCommand(command=name, description=texts.get(lang, f"commands.{name}")[:256]) for name in names]
+
+
+async def build_menus(services: Services) -> list[Menu]:
+    default = services.settings.default_locale
+    menus = [
+        Menu(BotCommandScopeDefault(), None if lang == default else lang, commands_for(services, lang, set()))
+        for lang in LANGUAGES
+    ]
+    staff: dict[int, tuple[set[str], str]] = {}
+    async with services.db.read() as conn:
+        for role in STAFF_ROLES:
+            for person_id in await persons.persons_with_role(conn, role):
+                person = await persons.get_person(conn, person_id)
+                for account in await persons.accounts_of(conn, person_id):
+                    if account.platform == "telegram" and account.chat_ref.lstrip("-").isdigit():
+                        roles, _ = staff.setdefault(int(account.chat_ref), (set(), person.locale or default))
+                        roles.add(role)
+    for chat_id, (roles, lang) in sorted(staff.items()):
+        menus.append(Menu(BotCommandScopeChat(chat_id=chat_id), None, commands_for(services, lang, roles)))
+    return menus

@@ -77,6 +77,12 @@ async def send_for_review(
     team = await teams.team_of(ctx.conn, ctx.person.id)
     per_team = stage.submission.per == "team" and team is not None
     owner = submissions.team_owner(team.id) if per_team and team else submissions.person_owner(ctx.person.id)
+    latest = await submissions.latest(ctx.conn, stage.id, owner)
+    if latest is not None and latest.status == "accepted":
+        # a teammate's version was accepted while this draft was open: keep the accepted one
+        await ctx.reply(ctx.t("hw.already_accepted", title=pick(stage.title, ctx.lang)),
+                        menu.rows(ctx.services.texts, ctx.lang))
+        return
     sub_id = await submissions.create(
         ctx.conn, stage_id=stage.id, owner=owner, team_id=team.id if per_team and team else None,
         person_id=ctx.person.id, items=items, minutes=minutes, now=ctx.now,

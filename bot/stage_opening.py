@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot import menu, timetable
 from bot.context import Ctx, notify
-from bot.local_time import local
+from bot.local_time import local, quiet_until
 from bot.messages import Button, Reply
 from bot.services import Services
 from scenarios.models import Stage, pick
@@ -65,8 +65,10 @@ async def announce(
         def build(lang: str, tz: str | None = person.timezone) -> Reply:
             return stage_reply(services, stage, lang, tz, deadline, event_at)
 
+        quiet = programme.quiet_hours
+        wait = quiet_until(now, person.timezone, programme.timezone, quiet.start, quiet.end)
         if await notify(conn, services, person_id, f"open:{stage_id}:{person_id}", build,
-                        now=now, written=written):
+                        now=now, written=written, not_before=wait):
             count += 1
     return count
 

@@ -177,3 +177,25 @@ async def test_video_outside_the_range_is_refused_when_the_programme_says_so(
         assert "14 мин" in chat.new("tom")[-1].text
     finally:
         await app.stop()
+
+
+async def test_a_draft_sent_after_the_team_work_was_accepted_changes_nothing(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    clock.set(BEFORE_START)
+    await enrol_cohort(chat)
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    await press(chat, "ann", "go|homework")
+    await chat.say("Черновик Анны", "ann")
+    await press(chat, "boris", "go|homework")
+    await chat.say("Работа Бориса", "boris")
+    await press(chat, "boris", "hw|send")
+    card = chat.new("tom")[-1]
+    await press(chat, "tom", payloads([card])[0])
+    late = texts(await press(chat, "ann", "hw|send"))
+    assert "уже принята" in late
+    assert chat.new("tom") == []
+    ann = await person_id(chat.app, "ann")
+    async with chat.app.s.db.read() as conn:
+        assert await stages.status(conn, ann, "homework") == "accepted"

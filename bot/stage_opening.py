@@ -52,12 +52,15 @@ async def announce(
     written: list[int] | None = None,
 ) -> int:
     """Send an opened stage's announcement to every intern not yet told of it."""
+    waiting = await openings.interns_not_told(conn, stage_id)
+    if not waiting:  # the usual case on a tick: one query per opened stage
+        return 0
     programme = services.programme
     stage = programme.stage(stage_id)
     deadline = await timetable.stage_deadline(conn, programme, stage_id)
     event_at = await timetable.event_start(conn, programme, stage.event) if stage.event else None
     count = 0
-    for person_id in await openings.interns_not_told(conn, stage_id):
+    for person_id in waiting:
         status = "open" if needs_work(stage) else "done"
         await stages.set_status(conn, person_id, stage_id, status, now)
         person = await persons.get_person(conn, person_id)

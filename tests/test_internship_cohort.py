@@ -10,8 +10,8 @@ from bot.messages import FileInfo, Reply
 from storage import persons, submissions, teams
 from storage.completion import completion
 from storage.survey import aggregate
-from tests.cohort import BEFORE_START, INTERNS, enrol_cohort
 from tests.conftest import ConsoleChat, texts
+from tests.internship_cohort import BEFORE_START, INTERNS, enrol_cohort
 
 TEAM_A = [i.user for i in INTERNS if i.team == "A"]
 TEAM_B = [i.user for i in INTERNS if i.team == "B"]

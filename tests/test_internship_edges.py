@@ -10,8 +10,8 @@ from bot.settings import Settings
 from scenarios.models import Submission, VideoRules
 from storage import stages
 from storage.db import fetchone
-from tests.cohort import BEFORE_START, Intern, apply, enrol_cohort, person_id
 from tests.conftest import ConsoleChat, make_chat, texts
+from tests.internship_cohort import BEFORE_START, Intern, apply, enrol_cohort, person_id
 from tests.test_internship_cohort import EVERYONE, only, payloads, press, send_file, tick
 
 WATCHERS = [*EVERYONE, "tom", "tina", "alice"]

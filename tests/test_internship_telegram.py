@@ -12,8 +12,8 @@ from bot.clock import FakeClock
 from bot.settings import Settings
 from storage import persons, teams
 from storage.completion import completion
-from tests.cohort import BEFORE_START
 from tests.e2e.telegram import COORDINATOR, TelegramChat, telegram_chat
+from tests.internship_cohort import BEFORE_START
 
 INTERNS = {
     2001: ("Антонова Анна Сергеевна", "A"),

@@ -1,4 +1,4 @@
-"""A cohort for whole-programme tests: six interns in two teams, two tutors, one coordinator."""
+"""A cohort for whole-internship tests: six interns in two teams, two tutors, one coordinator."""
 
 from __future__ import annotations
 

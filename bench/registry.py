@@ -15,6 +15,7 @@ BENCHMARKS: list[str] = [
     "bench.bench_aiogram_floor",
     "bench.bench_memory",
     "bench.bench_http",
+    "bench.bench_broadcast_fanout",
 ]
 
 
@@ -63,6 +64,17 @@ FIGURES: dict[str, Figure] = {
     "scheduler_tick_ms_100k": Figure(
         "ms", "one scheduler tick with 100,000 stored reminders",
         pending="pending: needs the reminders (issue 4)",
+    ),
+    "broadcast_confirm_ms_10k": Figure(
+        "ms", "a coordinator confirms a personalised broadcast to ~10,000 interns: the confirming "
+        "update, which renders and writes the first batch of 500 outbox rows",
+    ),
+    "broadcast_batch_max_ms": Figure(
+        "ms", "the longest single transaction while that broadcast is written: the most any "
+        "other update waits for the database because of it",
+    ),
+    "broadcast_rows_per_s": Figure(
+        "rows/s", "personalised outbox rows the scheduler job writes per second after the first batch",
     ),
     "rss_mb_10k_idle": Figure(
         "MiB", "resident memory of the started bot (App with its loops) with 10,000 persons, idle",

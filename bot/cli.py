@@ -1,4 +1,4 @@
-"""`python -m bot run | check-program [FILE]` (also installed as `internbot`)."""
+"""`python -m bot run | check-program [FILE] | export --out FILE` (also installed as `internbot`)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="run the bot (console when no messenger token is set)")
     check = sub.add_parser("check-program", help="validate a programme file, print its timeline")
     check.add_argument("file", nargs="?", type=Path)
+    export = sub.add_parser("export", help="export people, teams, stages, survey, certificates")
+    export.add_argument("--out", required=True, type=Path, help="FILE.xlsx, FILE.csv or FILE.zip")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-program":
         return check_program(args.file or settings.program_file, settings)
+    if args.command == "export":
+        return asyncio.run(export_to(settings, args.out))
     if args.command in (None, "run"):
         setup_logging(settings)
         try:
@@ -53,6 +57,53 @@ def check_program(path: Path, settings: Settings) -> int:
         return 1
     print(f"{path}: OK")
     print(render_timeline(programme, settings.default_locale))
+    return 0
+
+
+async def export_to(settings: Settings, out: Path) -> int:
+    """Write the coordinator's export from the database, without starting the bot.
+
+    `.xlsx`: one workbook; `.zip`: one CSV per sheet; `.csv`: FILE.csv holds the people
+    and FILE-<sheet>.csv each other sheet.
+    """
+    from bot import exports
+    from bot.i18n import Texts
+    from storage.db import Database
+
+    suffix = out.suffix.lower()
+    if suffix not in (".xlsx", ".csv", ".zip"):
+        print("--out must end with .xlsx, .csv or .zip", file=sys.stderr)
+        return 2
+    if not Path(settings.database_path).exists():
+        print(f"No database at {settings.database_path} (set DATABASE_PATH)", file=sys.stderr)
+        return 2
+    try:
+        programme = load_programme(settings.program_file)
+    except ProgrammeError as exc:
+        print(f"The programme file is wrong:\n{exc}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_path, busy_timeout_ms=settings.database_busy_timeout_ms)
+    await db.open()
+    try:
+        async with db.read() as conn:
+            sheets = await exports.collect(conn, programme, Texts(default=settings.default_locale),
+                                           settings.default_locale)
+    finally:
+        await db.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = [out]
+    if suffix == ".xlsx":
+        out.write_bytes(exports.to_xlsx(sheets))
+    elif suffix == ".zip":
+        out.write_bytes(exports.to_csv_zip(sheets))
+    else:
+        out.write_bytes(exports.to_csv(sheets[0]))
+        for sheet in sheets[1:]:
+            path = out.with_name(f"{out.stem}-{sheet.key}.csv")
+            path.write_bytes(exports.to_csv(sheet))
+            written.append(path)
+    for path in written:
+        print(path)
     return 0
 
 

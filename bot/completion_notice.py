@@ -22,6 +22,6 @@ async def after_change(
     texts = services.texts
 
     def build(lang: str) -> Reply:
-        return Reply(texts.get(lang, "progress.completed"))
+        return Reply(texts.get(lang, "myprogress.completed"))
 
     await notify(conn, services, person_id, f"complete:{person_id}", build, now=now, written=written)

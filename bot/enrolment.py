@@ -9,9 +9,9 @@ from __future__ import annotations
 from bot import menu
 from bot.context import Ctx
 from bot.messages import Button, Reply
-from bot.router import described_commands
+from bot.router import described_commands, dialog_allowed
 from bot.services import Services
-from scenarios.engine import shown
+from scenarios.engine import REVIEW, shown
 from scenarios.models import pick
 from storage import applications, dialogs, forms, persons, stages
 from storage.dialogs import Dialog
@@ -19,6 +19,9 @@ from storage.forms import FormProgress
 
 COORDINATOR = {"coordinator"}
 REASON_DIALOG = "reject_reason"
+FIX_DIALOG = "fix_reason"
+LISTED = 20
+"""Pending applications shown at once; the bulk buttons act on exactly these."""
 
 
 def register(s: Services) -> None:
@@ -28,8 +31,11 @@ def register(s: Services) -> None:
     r.command("back", back)
     r.command("applications", list_pending, COORDINATOR)
     r.payload("app", decide_button, COORDINATOR)
+    r.payload("apb", bulk_button, COORDINATOR)
     r.payload("apply", apply_button)
+    r.payload("appfix", fix_button)
     r.dialog(REASON_DIALOG, reason_dialog)
+    r.dialog(FIX_DIALOG, fix_dialog)
     s.forms.on_submit["application"] = submitted
 
 
@@ -143,14 +149,14 @@ async def application_card(ctx: Ctx, app_id: int):  # type: ignore[no-untyped-de
         buttons = [[
             Button(texts.get(lang, "app.approve"), f"app|{app_id}|ok"),
             Button(texts.get(lang, "app.reject"), f"app|{app_id}|no"),
-        ]]
+        ], [Button(texts.get(lang, "app.fix"), f"app|{app_id}|fix")]]
         return Reply("\n".join(lines), buttons)
 
     return build
 
 
 async def list_pending(ctx: Ctx) -> None:
-    pending = await applications.pending(ctx.conn, 20)
+    pending = await applications.pending(ctx.conn, LISTED)
     if not pending:
         await ctx.reply(ctx.t("app.none_pending"))
         return
@@ -159,6 +165,40 @@ async def list_pending(ctx: Ctx) -> None:
         build = await application_card(ctx, app.id)
         reply = build(ctx.lang)
         await ctx.reply(reply.text, reply.buttons)
+    if len(pending) > 1:
+        last = max(a.id for a in pending)
+        await ctx.reply(ctx.t("app.bulk_hint", count=len(pending)), [
+            [Button(ctx.t("app.approve_all", count=len(pending)), f"apb|ok|{last}")],
+            [Button(ctx.t("app.reject_all", count=len(pending)), f"apb|no|{last}")],
+        ])
+
+
+async def _listed(ctx: Ctx, last: int) -> list[int]:
+    """The pending applications the coordinator saw: listed first, up to the last id shown."""
+    return [a.id for a in await applications.pending(ctx.conn, LISTED) if a.id <= last]
+
+
+async def bulk_button(ctx: Ctx) -> None:
+    """`apb|ok|<last>` approves all listed; `apb|no|<last>` asks one reason for all of them."""
+    if len(ctx.args) != 2 or ctx.args[0] not in ("ok", "no", "noreason") or not ctx.args[1].isdigit():
+        await ctx.services.core.stale(ctx)
+        return
+    action, last = ctx.args[0], int(ctx.args[1])
+    ids = await _listed(ctx, last)
+    if not ids:
+        await ctx.reply(ctx.t("app.none_pending"))
+        return
+    if action == "ok":
+        done = [app_id for app_id in ids if await approve(ctx, app_id, quiet=True)]
+        await ctx.reply(ctx.t("app.bulk_approved", count=len(done)))
+    elif action == "no":
+        await dialogs.put(ctx.conn, ctx.person.id, Dialog(REASON_DIALOG, f"bulk:{last}"), ctx.now)
+        await ctx.reply(ctx.t("app.ask_reason_bulk", count=len(ids)),
+                        [[Button(ctx.t("app.no_reason"), f"apb|noreason|{last}")]])
+    else:
+        await dialogs.clear(ctx.conn, ctx.person.id)
+        done = [app_id for app_id in ids if await reject(ctx, app_id, None, quiet=True)]
+        await ctx.reply(ctx.t("app.bulk_rejected", count=len(done)))
 
 
 async def decide_button(ctx: Ctx) -> None:
@@ -185,28 +225,85 @@ async def decide_button(ctx: Ctx) -> None:
     elif action == "noreason":
         await dialogs.clear(ctx.conn, ctx.person.id)
         await reject(ctx, app_id, None)
+    elif action == "fix" and app.status != "withdrawn":
+        await dialogs.put(ctx.conn, ctx.person.id, Dialog(FIX_DIALOG, str(app_id)), ctx.now)
+        await ctx.reply(ctx.t("app.ask_fix", id=app_id))
+    elif action == "fix":
+        await ctx.reply(ctx.t("app.already_decided", id=app_id, status=ctx.t(f"app.status.{app.status}")))
     else:
         await ctx.services.core.stale(ctx)
 
 
 async def reason_dialog(ctx: Ctx, dialog: Dialog) -> None:
+    if not await dialog_allowed(ctx, COORDINATOR):
+        return
     text = (ctx.incoming.text or "").strip()
     if not text or ctx.incoming.file is not None:
         await ctx.reply(ctx.t("app.reason_text_only"))
         return
     await dialogs.clear(ctx.conn, ctx.person.id)
+    if dialog.ref.startswith("bulk:"):
+        listed = await _listed(ctx, int(dialog.ref[5:]))
+        done = [app_id for app_id in listed if await reject(ctx, app_id, text[:1000], quiet=True)]
+        await ctx.reply(ctx.t("app.bulk_rejected", count=len(done)))
+        return
     await reject(ctx, int(dialog.ref), text[:1000])
 
 
-async def approve(ctx: Ctx, app_id: int) -> None:
-    if not await applications.decide(ctx.conn, app_id, "approved", ctx.person.id, ctx.now):
+async def fix_dialog(ctx: Ctx, dialog: Dialog) -> None:
+    """The coordinator's note on what to correct; the application goes back to its author."""
+    if not await dialog_allowed(ctx, COORDINATOR):
+        return
+    text = (ctx.incoming.text or "").strip()
+    if not text or ctx.incoming.file is not None:
+        await ctx.reply(ctx.t("app.fix_text_only"))
+        return
+    await dialogs.clear(ctx.conn, ctx.person.id)
+    app_id = int(dialog.ref)
+    if not await applications.reopen(ctx.conn, app_id, ctx.person.id, ctx.now, text[:1000]):
         await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
         return
     app = await applications.get(ctx.conn, app_id)
     assert app is not None
+    stage = app_stage(ctx)
+    await stages.set_status(ctx.conn, app.person_id, stage, "returned", ctx.now)
+    form = ctx.services.programme.application.form
+    assert form is not None
+    await forms.save(ctx.conn, FormProgress(app.person_id, stage, REVIEW, len(form.questions) - 1,
+                                            dict(app.answers)), ctx.now)
+    await ctx.reply(ctx.t("app.fix_sent", id=app_id))
+    texts = ctx.services.texts
+
+    def build(lang: str) -> Reply:
+        return Reply(texts.get(lang, "app.fix_request", note=text[:1000]),
+                     [[Button(texts.get(lang, "app.fix_open"), "appfix")]])
+
+    await ctx.notify(app.person_id, f"app:{app_id}:fix", build)
+
+
+async def fix_button(ctx: Ctx) -> None:
+    """The intern opens their returned application at the summary, answers kept."""
+    latest = await applications.latest_for(ctx.conn, ctx.person.id)
+    progress = await forms.get(ctx.conn, ctx.person.id, app_stage(ctx))
+    if latest is None or latest.status != "withdrawn" or progress is None or progress.status != REVIEW:
+        await ctx.services.core.stale(ctx)
+        return
+    await dialogs.put(ctx.conn, ctx.person.id, Dialog("form", app_stage(ctx)), ctx.now)
+    await ctx.services.forms.prompt(ctx, app_stage(ctx), progress)
+
+
+async def approve(ctx: Ctx, app_id: int, *, quiet: bool = False) -> bool:
+    """Approve and tell the intern; `quiet` leaves the coordinator's reply to a bulk summary."""
+    if not await applications.decide(ctx.conn, app_id, "approved", ctx.person.id, ctx.now):
+        if not quiet:
+            await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
+        return False
+    app = await applications.get(ctx.conn, app_id)
+    assert app is not None
     await persons.grant_role(ctx.conn, app.person_id, "intern", ctx.now)
     await stages.set_status(ctx.conn, app.person_id, app_stage(ctx), "accepted", ctx.now)
-    await ctx.reply(ctx.t("app.approved_ok", id=app_id))
+    if not quiet:
+        await ctx.reply(ctx.t("app.approved_ok", id=app_id))
     programme = ctx.services.programme
     texts = ctx.services.texts
 
@@ -220,18 +317,21 @@ async def approve(ctx: Ctx, app_id: int) -> None:
         return Reply("\n\n".join(lines), menu.rows(texts, lang))
 
     await ctx.notify(app.person_id, f"app:{app_id}:approved", build)
+    return True
 
 
-async def reject(ctx: Ctx, app_id: int, reason: str | None) -> None:
+async def reject(ctx: Ctx, app_id: int, reason: str | None, *, quiet: bool = False) -> bool:
     if not await applications.decide(
         ctx.conn, app_id, "rejected", ctx.person.id, ctx.now, reason
     ):
-        await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
-        return
+        if not quiet:
+            await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
+        return False
     app = await applications.get(ctx.conn, app_id)
     assert app is not None
     await stages.set_status(ctx.conn, app.person_id, app_stage(ctx), "returned", ctx.now)
-    await ctx.reply(ctx.t("app.rejected_ok", id=app_id))
+    if not quiet:
+        await ctx.reply(ctx.t("app.rejected_ok", id=app_id))
     texts = ctx.services.texts
 
     def build(lang: str) -> Reply:
@@ -241,3 +341,4 @@ async def reject(ctx: Ctx, app_id: int, reason: str | None) -> None:
         return Reply(text, [[Button(texts.get(lang, "app.apply_again"), "apply")]])
 
     await ctx.notify(app.person_id, f"app:{app_id}:rejected", build)
+    return True

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import enrolment, internship, linking
+from bot import (
+    broadcasts,
+    enrolment,
+    exports,
+    internship,
+    invites,
+    linking,
+    my_data,
+    progress,
+    roles_admin,
+    team_forming,
+)
 from bot.services import Services
 
 FEATURES: list[Callable[[Services], None]] = [
     enrolment.register,
     linking.register,
+    invites.register,
+    roles_admin.register,
+    team_forming.register,
+    broadcasts.register,
+    progress.register,
+    exports.register,
+    my_data.register,
     internship.register,
 ]
 

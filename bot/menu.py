@@ -126,7 +126,7 @@ async def deadlines(ctx: Ctx) -> None:
         status = statuses.get(stage.id) or "not_open"
         mark = "✅" if status in FINISHED else ("⚠️" if deadline < ctx.now else "•")
         lines.append(ctx.t("menu.deadline_line", mark=mark, title=pick(stage.title, ctx.lang),
-                           when=_when(ctx, deadline), status=ctx.t(f"progress.status.{status}")))
+                           when=_when(ctx, deadline), status=ctx.t(f"myprogress.status.{status}")))
     await ctx.reply("\n".join(lines), rows(ctx.services.texts, ctx.lang))
 
 
@@ -134,20 +134,20 @@ async def progress(ctx: Ctx) -> None:
     """Every stage with its status, the team and tutor, and what the certificate still needs."""
     programme = ctx.services.programme
     statuses = await stages.statuses_of(ctx.conn, ctx.person.id)
-    lines = [ctx.t("progress.title")]
+    lines = [ctx.t("myprogress.title")]
     team = await teams.team_of(ctx.conn, ctx.person.id)
     if team is not None:
         tutor = await persons.get_person(ctx.conn, team.tutor_id) if team.tutor_id else None
-        lines.append(ctx.t("progress.team", team=team.name,
+        lines.append(ctx.t("myprogress.team", team=team.name,
                            tutor=(tutor.full_name if tutor and tutor.full_name else "—")))
     for stage in programme.stages:
         status = statuses.get(stage.id) or "not_open"
-        lines.append(f"• {pick(stage.title, ctx.lang)}: {ctx.t(f'progress.status.{status}')}")
+        lines.append(f"• {pick(stage.title, ctx.lang)}: {ctx.t(f'myprogress.status.{status}')}")
     state = await completion(ctx.conn, programme, ctx.person.id)
     if state.complete:
-        lines.append(ctx.t("progress.all_done"))
+        lines.append(ctx.t("myprogress.all_done"))
     else:
         missing = ", ".join(pick(programme.stage(s).title, ctx.lang) for s in state.missing)
-        lines.append(ctx.t("progress.missing", done=len(state.done),
+        lines.append(ctx.t("myprogress.missing", done=len(state.done),
                            total=len(programme.completion), missing=missing))
     await ctx.reply("\n".join(lines), rows(ctx.services.texts, ctx.lang))

@@ -26,7 +26,7 @@ COMMENT_DIALOG = "review_comment"
 
 
 def register(s: Services) -> None:
-    s.router.payload("rv", on_button, TUTOR)
+    s.router.payload("rev", on_button, TUTOR)
     s.router.dialog(COMMENT_DIALOG, on_comment)
     s.router.command("reviews", pending_reviews, TUTOR)
 
@@ -129,8 +129,8 @@ def review_card(
             parts.append(warning)
         return Reply(
             "\n\n".join(parts),
-            [[Button(texts.get(lang, "review.accept"), f"rv|{sub.id}|ok"),
-              Button(texts.get(lang, "review.return"), f"rv|{sub.id}|ret")]],
+            [[Button(texts.get(lang, "review.accept"), f"rev|{sub.id}|ok"),
+              Button(texts.get(lang, "review.return"), f"rev|{sub.id}|ret")]],
         )
 
     return card
@@ -149,10 +149,10 @@ async def _to_tutor(
         def file_note(lang: str, out: OutFile = out) -> Reply:
             return Reply(texts.get(lang, "review.file_from", name=name), file=out)
 
-        await ctx.notify(tutor, f"rv:{sub.id}:{tutor}:f{index}", file_note)
+        await ctx.notify(tutor, f"review:{sub.id}:{tutor}:f{index}", file_note)
 
     card = review_card(texts, stage, sub, name, team_name)
-    await ctx.notify(tutor, f"rv:{sub.id}:{tutor}:card", card)
+    await ctx.notify(tutor, f"review:{sub.id}:{tutor}:card", card)
 
 
 async def _no_tutor(ctx: Ctx, sub: Submission, stage: Stage, name: str) -> None:
@@ -164,7 +164,7 @@ async def _no_tutor(ctx: Ctx, sub: Submission, stage: Stage, name: str) -> None:
                      + "\n\n" + describe(texts, lang, sub))
 
     for coordinator in await persons.persons_with_role(ctx.conn, "coordinator"):
-        await ctx.notify(coordinator, f"rv:{sub.id}:notutor:{coordinator}", build)
+        await ctx.notify(coordinator, f"review:{sub.id}:notutor:{coordinator}", build)
 
 
 async def pending_reviews(ctx: Ctx) -> None:
@@ -183,7 +183,7 @@ async def pending_reviews(ctx: Ctx) -> None:
 
 
 async def on_button(ctx: Ctx) -> None:
-    """`rv|<submission>|ok|ret|cancel` from the tutor's card."""
+    """`rev|<submission>|ok|ret|cancel` from the tutor's card."""
     if len(ctx.args) != 2 or not ctx.args[0].isdigit() or ctx.args[1] not in ("ok", "ret", "cancel"):
         await ctx.services.core.stale(ctx)
         return
@@ -208,14 +208,14 @@ async def on_button(ctx: Ctx) -> None:
         return
     await dialogs.put(ctx.conn, ctx.person.id, Dialog(COMMENT_DIALOG, str(sub.id)), ctx.now)
     await ctx.reply(ctx.t("review.ask_comment"),
-                    [[Button(ctx.t("common.cancel"), f"rv|{sub.id}|cancel")]])
+                    [[Button(ctx.t("common.cancel"), f"rev|{sub.id}|cancel")]])
 
 
 async def on_comment(ctx: Ctx, dialog: Dialog) -> None:
     text = (ctx.incoming.text or "").strip()
     if not text or ctx.incoming.file is not None or ctx.incoming.unsupported:
         await ctx.reply(ctx.t("review.comment_text_only"),
-                        [[Button(ctx.t("common.cancel"), f"rv|{dialog.ref}|cancel")]])
+                        [[Button(ctx.t("common.cancel"), f"rev|{dialog.ref}|cancel")]])
         return
     await dialogs.clear(ctx.conn, ctx.person.id)
     sub = await submissions.get(ctx.conn, int(dialog.ref))
@@ -246,7 +246,7 @@ async def decide(ctx: Ctx, sub: Submission, verdict: str, comment: str | None) -
                  *menu.rows(texts, lang)],
             )
 
-        await ctx.notify(member, f"rv:{sub.id}:{verdict}:{member}", build)
+        await ctx.notify(member, f"review:{sub.id}:{verdict}:{member}", build)
         if verdict == "accepted":
             await completion_notice.after_change(ctx.conn, ctx.services, member, ctx.now, ctx.written)
     key = "review.accepted_ok" if verdict == "accepted" else "review.returned_ok"

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.context import Ctx
+from storage import dialogs
 from storage.dialogs import Dialog
 
 Handler = Callable[[Ctx], Awaitable[None]]
@@ -68,3 +69,13 @@ def described_commands(
         for name, route in router.commands.items()
         if has(f"commands.{name}") and (route.roles is None or bool(route.roles & roles))
     ]
+
+
+async def dialog_allowed(ctx: Ctx, roles: set[str]) -> bool:
+    """For a dialog handler that acts with a role: dialogs are routed by their kind, not
+    by role, so one begun before the role was revoked ends here with the usual refusal."""
+    if roles & ctx.roles:
+        return True
+    await dialogs.clear(ctx.conn, ctx.person.id)
+    await ctx.services.core.refuse(ctx, frozenset(roles))
+    return False

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     telegram_bot_token: str = Field(default="", repr=False)
     telegram_api_url: str = "https://api.telegram.org"
     telegram_bot_username: str = ""
+    """Without the @; when set, invitations and /link codes also come as t.me deep links."""
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = Field(default="", repr=False)
     telegram_webhook_listen: str = "0.0.0.0:8080"

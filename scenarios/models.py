@@ -174,6 +174,9 @@ class Escalation(Strict):
 class TeamRules(Strict):
     min_size: int = Field(default=3, ge=1)
     max_size: int = Field(default=6, ge=1)
+    mix_by: list[str] = Field(default_factory=lambda: ["region", "position"])
+    """Application question ids whose answers automatic formation spreads across teams,
+    most important first (the practice mixes cities, then positions)."""
 
     @model_validator(mode="after")
     def _order(self) -> TeamRules:
@@ -224,6 +227,12 @@ class Programme(Strict):
         unknown = set(self.completion) - set(ids)
         if unknown:
             raise ValueError(f"completion names unknown stages: {', '.join(sorted(unknown))}")
+        form = self.stages[0].form
+        asked = {q.id for q in form.questions} if form else set()
+        unknown = set(self.teams.mix_by) - asked
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            raise ValueError(f"teams.mix_by names unknown application questions: {names}")
         return self
 
     @cached_property

@@ -79,3 +79,15 @@ async def decide(
         (status, decided_by, to_iso(now), reason, application_id),
     )
     return cur.rowcount > 0
+
+
+async def reopen(
+    conn: aiosqlite.Connection, application_id: int, decided_by: int, now: datetime, reason: str
+) -> bool:
+    """Hand an application back for correction: it is withdrawn, the edit is a new one."""
+    cur = await conn.execute(
+        "UPDATE applications SET status = 'withdrawn', decided_by = ?, decided_at = ?, reason = ?"
+        " WHERE id = ? AND status IN ('pending', 'approved', 'rejected')",
+        (decided_by, to_iso(now), reason, application_id),
+    )
+    return cur.rowcount > 0

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as runner
-from bench import bench_aiogram_floor, bench_engine, bench_memory
+from bench import bench_aiogram_floor, bench_broadcast_fanout, bench_engine, bench_memory
 from bench.registry import BENCHMARKS, FIGURES
 
 
@@ -31,6 +31,15 @@ def test_memory_bench_seeds_and_measures_in_a_child() -> None:
     figures = bench_memory.run(persons=120, idle_seconds=0)
     assert figures["memory_persons"] == 120
     assert 0 < figures["rss_mb_10k_idle"] <= figures["rss_mb_10k_broadcast_peak"]  # type: ignore[operator]
+
+
+async def test_broadcast_fanout_bench_writes_a_row_per_intern(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import broadcasts
+
+    monkeypatch.setattr(broadcasts, "BATCH", 20)
+    figures = await bench_broadcast_fanout.run(persons=100)
+    assert figures["broadcast_rows"] == 98 and figures["broadcast_batches"] == 5
+    assert figures["broadcast_batch_max_ms"] > 0  # type: ignore[operator]
 
 
 def test_result_file_has_every_figure_and_says_which_are_pending(

@@ -138,13 +138,13 @@ async def test_cohort_goes_through_the_whole_programme(chat: ConsoleChat, clock:
     sub_b1 = payloads([got["tina"][-1]])[0].split("|")[1]
 
     # only the tutor of that team may review; other roles are refused
-    assert "тьютор её команды" in texts(await press(chat, "tina", f"rv|{sub_a1}|ok"))
-    assert "только тьюторам" in texts(await press(chat, "ann", f"rv|{sub_a1}|ok"))
-    assert "только тьюторам" in texts(await press(chat, "alice", f"rv|{sub_a1}|ok"))
+    assert "тьютор её команды" in texts(await press(chat, "tina", f"rev|{sub_a1}|ok"))
+    assert "только тьюторам" in texts(await press(chat, "ann", f"rev|{sub_a1}|ok"))
+    assert "только тьюторам" in texts(await press(chat, "alice", f"rev|{sub_a1}|ok"))
     only(chat, [], watchers)
 
     # the tutor returns it with a comment; another member resubmits; the tutor accepts
-    await press(chat, "tom", f"rv|{sub_a1}|ret")
+    await press(chat, "tom", f"rev|{sub_a1}|ret")
     await chat.say("Добавьте задачи и формы работы", "tom")
     got = only(chat, ["ann", "boris", "vera", "tom"], watchers)
     for user in TEAM_A:
@@ -157,12 +157,12 @@ async def test_cohort_goes_through_the_whole_programme(chat: ConsoleChat, clock:
     card_a2 = only(chat, ["ann", "boris", "vera", "tom"], watchers)["tom"][-1]
     sub_a2 = payloads([card_a2])[0].split("|")[1]
     assert "версия 2" in card_a2.text
-    assert "уже обработана" in texts(await press(chat, "tom", f"rv|{sub_a1}|ok"))
-    await press(chat, "tom", f"rv|{sub_a2}|ok")
+    assert "уже обработана" in texts(await press(chat, "tom", f"rev|{sub_a1}|ok"))
+    await press(chat, "tom", f"rev|{sub_a2}|ok")
     got = only(chat, ["ann", "boris", "vera", "tom"], watchers)
     for user in TEAM_A:
         assert "принял" in got[user][0].text
-    await press(chat, "tina", f"rv|{sub_b1}|ok")
+    await press(chat, "tina", f"rev|{sub_b1}|ok")
     only(chat, ["dina", "egor", "gleb", "tina"], watchers)
     async with s.db.read() as conn:
         team_a = await teams.team_of(conn, ids["ann"])

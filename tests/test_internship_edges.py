@@ -8,8 +8,9 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import Settings
 from scenarios.models import Submission, VideoRules
-from storage import stages
-from storage.db import fetchone
+from storage import absences, stages
+from storage.db import fetchall, fetchone
+from storage.erasure import erase
 from tests.conftest import ConsoleChat, make_chat, texts
 from tests.internship_cohort import BEFORE_START, Intern, apply, enrol_cohort, person_id
 from tests.test_internship_cohort import EVERYONE, only, payloads, press, send_file, tick
@@ -84,8 +85,8 @@ async def test_old_buttons_other_peoples_ids_and_bad_input(chat: ConsoleChat, cl
     for payload in ("hw|send", "vid|yes", "go|nope", "menu|bogus", "ev|skip|nope", "fin|final|ok",
                     "go|presentation", "ev|ics"):
         assert "старого сообщения" in texts(await press(chat, "ann", payload)), payload
-    assert "старого сообщения" in texts(await press(chat, "tom", "rv|999|ok"))
-    assert "только тьюторам" in texts(await press(chat, "ann", "rv|1|ok"))
+    assert "старого сообщения" in texts(await press(chat, "tom", "rev|999|ok"))
+    assert "только тьюторам" in texts(await press(chat, "ann", "rev|1|ok"))
     assert "только интернам" in texts(await chat.say("/menu", "tom"))
     assert "только интернам" in texts(await press(chat, "tom", "go|homework"))
     assert "нет работ" in texts(await chat.say("/reviews", "tom"))
@@ -116,10 +117,10 @@ async def test_old_buttons_other_peoples_ids_and_bad_input(chat: ConsoleChat, cl
     assert "Ждут проверки: 1" in waiting[0].text and "План вебинара" in waiting[1].text
     assert "нет работ" in texts(await chat.say("/reviews", "tom"))
     sub_id = payloads(waiting)[0].split("|")[1]
-    await press(chat, "tina", f"rv|{sub_id}|ret")
+    await press(chat, "tina", f"rev|{sub_id}|ret")
     sticker = await send_file(chat, "tina", kind="sticker", file_id="s")
     assert "текстом" in sticker[0].text
-    await press(chat, "tina", f"rv|{sub_id}|cancel")
+    await press(chat, "tina", f"rev|{sub_id}|cancel")
     assert "не возвращена" in texts(chat.all("tina")[-1:])
     only(chat, ["gleb", "dina", "egor", "tina"], WATCHERS)
     egor = await person_id(chat.app, "egor")
@@ -199,3 +200,20 @@ async def test_a_draft_sent_after_the_team_work_was_accepted_changes_nothing(
     ann = await person_id(chat.app, "ann")
     async with chat.app.s.db.read() as conn:
         assert await stages.status(conn, ann, "homework") == "accepted"
+
+
+async def test_erasing_an_intern_removes_what_they_handed_in(chat: ConsoleChat, clock: FakeClock) -> None:
+    clock.set(BEFORE_START)
+    ids = await enrol_cohort(chat)
+    await press(chat, "ann", "ev|skip|final")
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    await press(chat, "ann", "go|homework")
+    await chat.say("Личный текст Анны", "ann")
+    await press(chat, "ann", "hw|send")
+    async with chat.app.s.db.transaction() as conn:
+        await erase(conn, ids["ann"], clock.now())
+    async with chat.app.s.db.read() as conn:
+        assert await absences.absent(conn) == []
+        rows = await fetchall(conn, "SELECT items, status, version FROM submissions")
+    assert [(r["items"], r["status"], r["version"]) for r in rows] == [("[]", "submitted", 1)]

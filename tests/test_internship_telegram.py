@@ -138,7 +138,7 @@ async def test_cohort_over_telegram(settings: Settings, clock: FakeClock) -> Non
         # the other team's tutor may not review it; the own tutor returns it, then accepts v2
         sub = tutor_a[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split("|")[1]
         await tg.say(TUTORS["B"], "/help")
-        fake.press_button(TUTORS["B"], f"rv|{sub}|ok", fake.last_bot_message(TUTORS["A"])["message_id"])
+        fake.press_button(TUTORS["B"], f"rev|{sub}|ok", fake.last_bot_message(TUTORS["A"])["message_id"])
         await tg.handled(fake.updates[-1]["update_id"])
         assert "тьютор её команды" in fake.texts_to(TUTORS["B"])[-1]
         await tg.press(TUTORS["A"], "↩️ Вернуть с комментарием")

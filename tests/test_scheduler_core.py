@@ -23,7 +23,7 @@ async def test_tick_runs_jobs_and_survives_a_failing_one(chat: ConsoleChat, cloc
     scheduler = chat.app.s.scheduler
     scheduler.add("broken", broken)
     scheduler.add("counting", counting)
-    done = await scheduler.tick()  # features register their own jobs too
+    done = await scheduler.tick()  # features register jobs of their own: look at these two
     assert (done["broken"], done["counting"]) == (0, 1)
     clock.advance(hours=2)
     await scheduler.tick()

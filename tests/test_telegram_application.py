@@ -33,7 +33,7 @@ async def test_intern_applies_in_telegram_and_coordinator_approves(
 
         card = fake.texts_to(COORDINATOR)
         assert len(card) == 1 and "Новая заявка №1" in card[0]
-        assert tg.labels(COORDINATOR) == ["✅ Одобрить", "❌ Отклонить"]
+        assert tg.labels(COORDINATOR) == ["✅ Одобрить", "❌ Отклонить", "✏️ Вернуть на доработку"]
         approved = await tg.press(COORDINATOR, "✅ Одобрить")
         assert "одобрена" in approved[-1]
         told = fake.texts_to(INTERN)[-1]
@@ -62,10 +62,13 @@ async def test_command_menus_per_language_and_coordinator_scope(
         default_ru = json.dumps([{"type": "default"}, ""], sort_keys=True)
         default_en = json.dumps([{"type": "default"}, "en"], sort_keys=True)
         coordinator = json.dumps([{"chat_id": COORDINATOR, "type": "chat"}, ""], sort_keys=True)
-        assert menus[default_ru] == ["start", "help", "back", "link"]
+        assert menus[default_ru] == ["start", "help", "back", "link", "myteam", "mydata", "forget"]
         assert menus[default_en] == menus[default_ru]
         assert menus[coordinator] == [
-            "start", "help", "back", "applications", "link", "events", "absences", "openstage"]
+            "start", "help", "back", "applications", "link", "invite", "roles", "teams", "newteam", "myteam",
+            "broadcast", "broadcasts", "progress", "export", "mydata", "forget", "events", "absences",
+            "openstage",
+        ]
         described = tg.fake.commands[default_en]
         assert described[0]["description"] == "Start or continue"
         # A tutor granted in the database gets a menu of their own from the next start.
@@ -75,7 +78,9 @@ async def test_command_menus_per_language_and_coordinator_scope(
             await persons.grant_role(conn, account.person_id, "tutor", clock.now())
         await tg.adapter.set_menus()
         tutor = json.dumps([{"chat_id": INTERN, "type": "chat"}, ""], sort_keys=True)
-        assert "applications" not in [c["command"] for c in tg.fake.commands[tutor]]
+        tutor_menu = [c["command"] for c in tg.fake.commands[tutor]]
+        assert "applications" not in tutor_menu and "broadcast" not in tutor_menu
+        assert "teams" in tutor_menu and "progress" in tutor_menu
 
 
 async def test_webhook_mode_checks_the_secret(

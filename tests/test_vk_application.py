@@ -33,7 +33,7 @@ async def test_intern_applies_in_vk_and_coordinator_approves(settings: Settings,
         board = fake.keyboard_of(COORDINATOR)
         assert board is not None and board["inline"] is True
         actions = [b["action"] for row in board["buttons"] for b in row]
-        assert [a["type"] for a in actions] == ["callback", "callback"]
+        assert [a["type"] for a in actions] == ["callback", "callback", "callback"]  # ok, no, fix
         assert json.loads(actions[0]["payload"]) == {"p": "app|1|ok"}
         approved = await vk.press(COORDINATOR, "✅ Одобрить")
         assert "одобрена" in approved[-1]

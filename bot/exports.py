@@ -1,0 +1,266 @@
+"""Exports of everything a coordinator needs after a run: XLSX workbook or CSV files.
+
+`collect` reads the database into plain sheets (header + rows), data-driven from the
+programme: one column per application question, per stage, per survey item, per
+completion stage. Tables other features add (`submissions`, `tickets`) are exported
+as they are when present. Deleted people are never included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from bot import audiences
+from bot.context import Ctx
+from bot.i18n import Texts
+from bot.messages import OutFile
+from bot.services import Services
+from scenarios.engine import shown
+from scenarios.models import Programme, pick
+from storage import cohort
+from storage.db import fetchall
+
+Cell = str | int | float | None
+DONE = ("submitted", "accepted", "done")
+"""A completion stage counts for the certificate in these statuses ("skipped" does not)."""
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GENERIC_TABLES = ("submissions", "tickets")
+"""Tables added by other features, exported column by column when they exist."""
+
+
+@dataclass(slots=True)
+class Sheet:
+    key: str
+    title: str
+    header: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+def _label(prompt: str) -> str:
+    return prompt.split("?")[0].split(".")[0].strip()[:60]
+
+
+async def collect(
+    conn: aiosqlite.Connection, programme: Programme, texts: Texts, lang: str
+) -> list[Sheet]:
+    def t(key: str, **params: Any) -> str:
+        return texts.get(lang, f"export.{key}", **params)
+
+    people = await fetchall(
+        conn,
+        "SELECT p.*, (SELECT group_concat(role) FROM roles r WHERE r.person_id = p.id) AS role_list,"
+        " (SELECT group_concat(DISTINCT platform) FROM accounts a WHERE a.person_id = p.id) AS platforms,"
+        " (SELECT t.name FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.person_id = p.id)"
+        " AS team, (SELECT status FROM applications a WHERE a.person_id = p.id ORDER BY a.id DESC"
+        " LIMIT 1) AS app_status FROM persons p WHERE p.deleted_at IS NULL AND (EXISTS (SELECT 1 FROM"
+        " applications a WHERE a.person_id = p.id) OR EXISTS (SELECT 1 FROM roles r WHERE"
+        " r.person_id = p.id)) ORDER BY p.id",
+    )
+    alive = {r["id"] for r in people}
+    by_id = {r["id"]: r for r in people}
+    answers = await cohort.answers(conn, sorted(alive))
+    questions = [q for q in (programme.application.form.questions if programme.application.form else [])
+                 if q.kind != "consent"]
+    sheets: list[Sheet] = []
+
+    persons_sheet = Sheet("persons", t("sheet.persons"), [
+        t("col.id"), t("col.name"), t("col.email"), t("col.messengers"), t("col.roles"),
+        t("col.team"), t("col.application"), *(_label(pick(q.prompt, lang)) for q in questions),
+    ])
+    for r in people:
+        persons_sheet.rows.append([
+            r["id"], r["full_name"], r["email"], r["platforms"],
+            ", ".join(texts.get(lang, f"invite.role.{x}") for x in _split(r["role_list"])),
+            r["team"], texts.get(lang, f"app.status.{r['app_status']}") if r["app_status"] else None,
+            *(shown(texts, lang, q, answers[r["id"]].get(q.id)) if q.id in answers[r["id"]] else None
+              for q in questions),
+        ])
+    sheets.append(persons_sheet)
+
+    teams_sheet = Sheet("teams", t("sheet.teams"), [t("col.team"), t("col.tutor"), t("col.size"),
+                                                    t("col.members")])
+    for team in await fetchall(conn, "SELECT * FROM teams ORDER BY id"):
+        members = [m["person_id"] for m in await fetchall(
+            conn, "SELECT person_id FROM team_members WHERE team_id = ? ORDER BY person_id", (team["id"],)
+        ) if m["person_id"] in alive]
+        tutor = by_id.get(team["tutor_id"]) if team["tutor_id"] else None
+        teams_sheet.rows.append([
+            team["name"], _name(tutor), len(members), ", ".join(_name(by_id[m]) or "" for m in members),
+        ])
+    sheets.append(teams_sheet)
+
+    interns = [pid for pid in await cohort.interns(conn) if pid in alive]
+    statuses = {(r["person_id"], r["stage_id"]): r["status"]
+                for r in await fetchall(conn, "SELECT person_id, stage_id, status FROM stage_status")}
+    stage_list = programme.stages[1:]
+    stages_sheet = Sheet("stages", t("sheet.stages"), [
+        t("col.id"), t("col.name"), t("col.team"), *(pick(s.title, lang) for s in stage_list),
+    ])
+    for pid in interns:
+        stages_sheet.rows.append([
+            pid, _name(by_id[pid]), by_id[pid]["team"],
+            *(_status(texts, lang, statuses.get((pid, s.id))) for s in stage_list),
+        ])
+    sheets.append(stages_sheet)
+
+    survey = audiences.survey_stage(programme)
+    if survey:
+        sheets.extend(await _survey(conn, programme, texts, lang, survey, interns, by_id, t))
+
+    for table in GENERIC_TABLES:
+        if await cohort.table_exists(conn, table):
+            sheets.append(await _table(conn, table, t(f"sheet.{table}"), alive))
+
+    cert = Sheet("certificates", t("sheet.certificates"), [
+        t("col.name"), t("col.email"), *(pick(programme.stage(s).title, lang) for s in programme.completion),
+        t("col.eligible"),
+    ])
+    for pid in interns:
+        met = [statuses.get((pid, s)) in DONE for s in programme.completion]
+        cert.rows.append([
+            _name(by_id[pid]), by_id[pid]["email"], *(t("yes") if m else t("no") for m in met),
+            t("yes") if all(met) else t("no"),
+        ])
+    sheets.append(cert)
+    return sheets
+
+
+async def _survey(conn, programme, texts, lang, survey, interns, by_id, t):  # type: ignore[no-untyped-def]
+    """One row per person who sent the survey; a summary per question beside it."""
+    form = programme.form(survey)
+    rows = await fetchall(
+        conn, "SELECT person_id, answers FROM form_progress WHERE form_id = ? AND status = 'submitted'",
+        (survey,),
+    )
+    sent = {r["person_id"]: json.loads(r["answers"]) for r in rows if r["person_id"] in set(interns)}
+    sheet = Sheet("survey", t("sheet.survey"), [
+        t("col.name"), t("col.team"), *(_label(pick(q.prompt, lang)) for q in form.questions),
+    ])
+    for pid in sorted(sent):
+        sheet.rows.append([_name(by_id[pid]), by_id[pid]["team"],
+                           *(shown(texts, lang, q, sent[pid].get(q.id)) for q in form.questions)])
+    summary = Sheet("summary", t("sheet.summary"), [t("col.question"), t("col.answers"),
+                                                    t("col.average"), t("col.distribution")])
+    summary.rows.append([t("response_rate"), len(sent), None, f"{len(sent)} / {len(interns)}"])
+    for q in form.questions:
+        values = [a[q.id] for a in sent.values() if a.get(q.id) not in (None, "")]
+        average: Cell = None
+        spread: Cell = None
+        if q.kind == "scale" and values:
+            average = round(sum(int(v) for v in values) / len(values), 2)
+            spread = "; ".join(f"{k}: {n}" for k, n in sorted(Counter(int(v) for v in values).items()))
+        elif q.kind == "choice":
+            counts = Counter(values)
+            spread = "; ".join(f"{pick(c.label, lang)}: {counts.get(c.value, 0)}" for c in q.choices)
+        summary.rows.append([_label(pick(q.prompt, lang)), len(values), average, spread])
+    return [sheet, summary]
+
+
+async def _table(conn: aiosqlite.Connection, table: str, title: str, alive: set[int]) -> Sheet:
+    columns = [r["name"] for r in await fetchall(conn, f"SELECT name FROM pragma_table_info('{table}')")]
+    sheet = Sheet(table, title, columns)
+    for row in await fetchall(conn, f"SELECT * FROM {table} ORDER BY rowid"):  # fixed table names only
+        if "person_id" in columns and row["person_id"] is not None and row["person_id"] not in alive:
+            continue
+        sheet.rows.append([_cell(row[c]) for c in columns])
+    return sheet
+
+
+def _split(listed: str | None) -> list[str]:
+    return sorted(x for x in (listed or "").split(",") if x)
+
+
+def _cell(value: object) -> Cell:
+    if value is None or isinstance(value, int | float | str):
+        return value  # type: ignore[return-value]
+    return str(value)
+
+
+def _name(row: aiosqlite.Row | None) -> str | None:
+    return row["full_name"] or f"#{row['id']}" if row is not None else None
+
+
+def _status(texts: Texts, lang: str, status: str | None) -> str:
+    return texts.get(lang, f"export.status.{status or 'none'}")
+
+
+def to_xlsx(sheets: list[Sheet]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for sheet in sheets:
+        ws = book.create_sheet(sheet.title[:31])
+        ws.append(sheet.header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in sheet.rows:
+            ws.append([_safe(v) for v in row])
+        ws.freeze_panes = "A2"
+        for index, title in enumerate(sheet.header, start=1):
+            longest = max([len(str(title)), *(len(str(r[index - 1] or "")) for r in sheet.rows)])
+            ws.column_dimensions[ws.cell(1, index).column_letter].width = min(60, longest + 2)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _safe(value: Cell) -> Cell:
+    """A text starting with = + - @ would be run as a formula by spreadsheet programs."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def to_csv(sheet: Sheet) -> bytes:
+    """UTF-8 with a BOM, so Excel opens Cyrillic correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(sheet.header)
+    writer.writerows([[_safe(v) for v in row] for row in sheet.rows])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_csv_zip(sheets: list[Sheet]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for sheet in sheets:
+            archive.writestr(f"{sheet.key}.csv", to_csv(sheet))
+    return out.getvalue()
+
+
+COORDINATOR = {"coordinator"}
+
+
+def register(s: Services) -> None:
+    s.router.command("export", export_command, COORDINATOR)
+
+
+async def export_command(ctx: Ctx) -> None:
+    """`/export` sends the XLSX workbook; `/export csv` a ZIP with one CSV per sheet."""
+    wanted = (ctx.args[0].lower().lstrip(".") if ctx.args else "xlsx")
+    if wanted not in ("xlsx", "csv"):
+        await ctx.reply(ctx.t("export.usage"))
+        return
+    sheets = await collect(ctx.conn, ctx.services.programme, ctx.services.texts, ctx.lang)
+    stamp = ctx.now.strftime("%Y%m%d-%H%M")
+    if wanted == "xlsx":
+        data = await asyncio.to_thread(to_xlsx, sheets)
+        file = OutFile(f"internship-{stamp}.xlsx", data=data, mime=XLSX_MIME)
+    else:
+        data = await asyncio.to_thread(to_csv_zip, sheets)
+        file = OutFile(f"internship-{stamp}-csv.zip", data=data, mime="application/zip")
+    counts = {sheet.key: len(sheet.rows) for sheet in sheets}
+    await ctx.reply(ctx.t("export.ready", people=counts.get("persons", 0), teams=counts.get("teams", 0),
+                          certificates=sum(1 for r in sheets[-1].rows if r[-1] == ctx.t("export.yes"))),
+                    file=file)

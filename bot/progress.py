@@ -1,0 +1,189 @@
+"""`/progress`: where the cohort stands — per stage and form step, overdue people, open
+tickets, survey response — as text plus a chart, for everyone or one team.
+
+Coordinators see everything; a tutor sees only their own teams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiosqlite
+
+from bot import audiences, charts, timetable
+from bot.context import Ctx
+from bot.keyboards import grid
+from bot.messages import Button, OutFile
+from bot.people import names
+from bot.services import Services
+from scenarios.models import Programme, pick
+from storage import cohort, teams
+from storage.db import fetchall, fetchone
+from storage.stages import FINISHED
+
+STAFF = {"coordinator", "tutor"}
+CLOSED_TICKETS = ("closed", "resolved", "done", "answered", "cancelled")
+SHOWN_OVERDUE = 5
+
+
+@dataclass(slots=True)
+class StageCount:
+    stage_id: str
+    done: int = 0
+    working: int = 0
+    waiting: int = 0
+
+
+@dataclass(slots=True)
+class Progress:
+    people: list[int]
+    stages: list[StageCount] = field(default_factory=list)
+    steps: dict[tuple[str, int], int] = field(default_factory=dict)
+    overdue: dict[str, list[int]] = field(default_factory=dict)
+    open_tickets: int | None = None
+    survey_done: int = 0
+
+
+def register(s: Services) -> None:
+    s.router.command("progress", show, STAFF)
+    s.router.payload("pg", show_team, STAFF)
+
+
+async def collect(
+    conn: aiosqlite.Connection, programme: Programme, now: datetime, people: list[int]
+) -> Progress:
+    report = Progress(people)
+    scope = set(people)
+    statuses: dict[tuple[int, str], str] = {
+        (r["person_id"], r["stage_id"]): r["status"]
+        for r in await fetchall(conn, "SELECT person_id, stage_id, status FROM stage_status")
+        if r["person_id"] in scope
+    }
+    for stage in programme.stages:
+        count = StageCount(stage.id)
+        for pid in people:
+            status = statuses.get((pid, stage.id))
+            if status in FINISHED:
+                count.done += 1
+            elif status in ("open", "returned"):
+                count.working += 1
+            else:
+                count.waiting += 1
+        report.stages.append(count)
+        deadline = await timetable.stage_deadline(conn, programme, stage.id)
+        if deadline is not None and deadline < now and stage.id != programme.application.id:
+            late = [p for p in people if statuses.get((p, stage.id)) not in FINISHED]
+            if late:
+                report.overdue[stage.id] = late
+    rows = await fetchall(
+        conn, "SELECT person_id, form_id, step FROM form_progress WHERE status = 'in_progress'"
+    )
+    report.steps = dict(sorted(Counter(
+        (r["form_id"], r["step"]) for r in rows if r["person_id"] in scope
+    ).items()))
+    report.open_tickets = await _open_tickets(conn, scope)
+    survey = audiences.survey_stage(programme)
+    if survey:
+        report.survey_done = next(s.done for s in report.stages if s.stage_id == survey)
+    return report
+
+
+async def _open_tickets(conn: aiosqlite.Connection, scope: set[int]) -> int | None:
+    """Tickets come from another feature; read them only if that table is there."""
+    if not await cohort.table_exists(conn, "tickets"):
+        return None
+    columns = {r["name"] for r in await fetchall(conn, "SELECT name FROM pragma_table_info('tickets')")}
+    where, params = [], []
+    if "status" in columns:
+        where.append(f"status NOT IN ({','.join('?' * len(CLOSED_TICKETS))})")
+        params.extend(CLOSED_TICKETS)
+    if "person_id" in columns:
+        where.append(f"person_id IN ({','.join('?' * len(scope)) or 'NULL'})")
+        params.extend(sorted(scope))
+    sql = "SELECT COUNT(*) AS n FROM tickets" + (" WHERE " + " AND ".join(where) if where else "")
+    row = await fetchone(conn, sql, params)
+    return int(row["n"]) if row else 0
+
+
+async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
+    programme = ctx.services.programme
+    lines = [ctx.t("progress.title", scope=title, count=len(report.people)),
+             ctx.t("progress.stages_legend")]
+    for count in report.stages:
+        lines.append(ctx.t("progress.stage_line", stage=pick(programme.stage(count.stage_id).title, ctx.lang),
+                           done=count.done, working=count.working, waiting=count.waiting))
+    for (form_id, step), n in report.steps.items():
+        lines.append(ctx.t("progress.step_line", form=pick(programme.stage(form_id).title, ctx.lang),
+                           step=step + 1, count=n))
+    if report.overdue:
+        shown = await names(ctx.conn, {p for late in report.overdue.values() for p in late})
+        for stage_id, late in report.overdue.items():
+            who = ", ".join(shown[p] for p in late[:SHOWN_OVERDUE])
+            more = len(late) - SHOWN_OVERDUE
+            lines.append(ctx.t("progress.overdue", stage=pick(programme.stage(stage_id).title, ctx.lang),
+                               count=len(late), names=who, more=max(more, 0)))
+    else:
+        lines.append(ctx.t("progress.no_overdue"))
+    if report.open_tickets is not None:
+        lines.append(ctx.t("progress.tickets", count=report.open_tickets))
+    if audiences.survey_stage(programme):
+        total = len(report.people)
+        rate = round(100 * report.survey_done / total) if total else 0
+        lines.append(ctx.t("progress.survey", done=report.survey_done, total=total, rate=rate))
+    return lines
+
+
+async def chart(ctx: Ctx, report: Progress, title: str) -> OutFile:
+    programme = ctx.services.programme
+    labels = [pick(programme.stage(c.stage_id).title, ctx.lang) for c in report.stages]
+    series = [[c.done for c in report.stages], [c.working for c in report.stages],
+              [c.waiting for c in report.stages]]
+    legend = [ctx.t("progress.legend_done"), ctx.t("progress.legend_working"),
+              ctx.t("progress.legend_waiting")]
+    png = await asyncio.to_thread(charts.stage_bars, labels, series, legend, title)
+    return OutFile("progress.png", data=png, kind="photo", mime="image/png")
+
+
+async def _send(ctx: Ctx, people: list[int], title: str, buttons: list[list[Button]]) -> None:
+    report = await collect(ctx.conn, ctx.services.programme, ctx.now, people)
+    await ctx.reply("\n".join(await render_lines(ctx, report, title)), buttons)
+    if people:
+        await ctx.reply(ctx.t("progress.chart_caption", scope=title), file=await chart(ctx, report, title))
+
+
+async def _visible_teams(ctx: Ctx) -> list[teams.Team]:
+    if ctx.has_role("coordinator"):
+        return await teams.all_teams(ctx.conn)
+    return await teams.teams_of_tutor(ctx.conn, ctx.person.id)
+
+
+async def show(ctx: Ctx) -> None:
+    visible = await _visible_teams(ctx)
+    buttons = grid([Button(t.name, f"pg|{t.id}") for t in visible], 3)
+    if ctx.has_role("coordinator"):
+        await _send(ctx, await cohort.interns(ctx.conn), ctx.t("progress.everyone"), buttons)
+        return
+    if not visible:
+        await ctx.reply(ctx.t("teams.tutor_none"))
+        return
+    people = sorted({p for t in visible for p in await teams.members(ctx.conn, t.id)})
+    await _send(ctx, people, ctx.t("progress.my_teams"), buttons)
+
+
+async def show_team(ctx: Ctx) -> None:
+    """`pg|<team>`: one team's progress; a tutor may open only their own teams."""
+    if ctx.args == ["all"]:
+        await show(ctx)
+        return
+    team = await teams.get(ctx.conn, int(ctx.args[0])) if ctx.args and ctx.args[0].isdigit() else None
+    if team is None:
+        await ctx.services.core.stale(ctx)
+        return
+    if not ctx.has_role("coordinator") and team.tutor_id != ctx.person.id:
+        await ctx.reply(ctx.t("progress.not_your_team"))
+        return
+    back = [[Button(ctx.t("progress.back_all"), "pg|all")]] if ctx.has_role("coordinator") else []
+    await _send(ctx, await teams.members(ctx.conn, team.id), team.name, back)

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.audiences import survey_stage
 from scenarios.models import Programme
 from storage.db import fetchall
 
@@ -34,16 +35,16 @@ class SurveyResult:
     questions: list[QuestionResult]
 
 
-def survey_stage(programme: Programme) -> str:
-    """The reflection survey: the first stage of kind 'form'."""
-    return next(s.id for s in programme.stages if s.kind == "form")
-
-
 async def aggregate(
     conn: aiosqlite.Connection, programme: Programme, stage_id: str | None = None
 ) -> SurveyResult:
-    """Counts and means for scales, counts for choices, every free text, per question."""
+    """Counts and means for scales, counts for choices, every free text, per question.
+
+    Without `stage_id`, the reflection survey as broadcasts and exports find it.
+    """
     stage_id = stage_id or survey_stage(programme)
+    if stage_id is None:
+        raise KeyError("the programme has no survey (a stage of kind 'form')")
     form = programme.form(stage_id)
     rows = await fetchall(
         conn,

@@ -45,6 +45,7 @@ async def start(ctx: Ctx, stage: Stage) -> None:
         lines.append(pick(stage.instructions, ctx.lang))
     if latest is not None and latest.status == "submitted":
         lines.append(ctx.t("hw.replaces", version=latest.version))
+        lines.append(review.describe(ctx.services.texts, ctx.lang, latest))
     if latest is not None and latest.status == "returned":
         lines.append(ctx.t("hw.returned_before", comment=latest.comment or "—"))
     await dialogs.put(ctx.conn, ctx.person.id, Dialog(DIALOG, stage.id, {"items": []}), ctx.now)

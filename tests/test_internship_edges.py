@@ -113,6 +113,9 @@ async def test_old_buttons_other_peoples_ids_and_bad_input(chat: ConsoleChat, cl
     await press(chat, "gleb", "go|homework")
     await chat.say("План вебинара", "gleb")
     await press(chat, "gleb", "hw|send")
+    seen_by_team = texts(await press(chat, "dina", "go|homework"))
+    assert "уже отправила версию 1" in seen_by_team and "План вебинара" in seen_by_team
+    await press(chat, "dina", "hw|cancel")
     waiting = await chat.say("/reviews", "tina")
     assert "Ждут проверки: 1" in waiting[0].text and "План вебинара" in waiting[1].text
     assert "нет работ" in texts(await chat.say("/reviews", "tom"))

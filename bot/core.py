@@ -104,6 +104,10 @@ class Core:
             else:
                 await route.handler(ctx)
             return
+        if incoming.reply_to_ref:
+            for hook in router.reply_hooks:
+                if await hook(ctx):
+                    return
         dialog = await dialogs.get(ctx.conn, ctx.person.id)
         if dialog is not None and dialog.kind in router.dialogs:
             await router.dialogs[dialog.kind](ctx, dialog)

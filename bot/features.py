@@ -15,6 +15,7 @@ from bot import (
     progress,
     roles_admin,
     team_forming,
+    tickets,
 )
 from bot.services import Services
 
@@ -28,6 +29,7 @@ FEATURES: list[Callable[[Services], None]] = [
     progress.register,
     exports.register,
     my_data.register,
+    tickets.register,
     internship.register,
 ]
 

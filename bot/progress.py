@@ -20,12 +20,11 @@ from bot.messages import Button, OutFile
 from bot.people import names
 from bot.services import Services
 from scenarios.models import Programme, pick
-from storage import cohort, teams
-from storage.db import fetchall, fetchone
+from storage import cohort, teams, tickets
+from storage.db import fetchall
 from storage.stages import FINISHED
 
 STAFF = {"coordinator", "tutor"}
-CLOSED_TICKETS = ("closed", "resolved", "done", "answered", "cancelled")
 SHOWN_OVERDUE = 5
 
 
@@ -43,7 +42,7 @@ class Progress:
     stages: list[StageCount] = field(default_factory=list)
     steps: dict[tuple[str, int], int] = field(default_factory=dict)
     overdue: dict[str, list[int]] = field(default_factory=dict)
-    open_tickets: int | None = None
+    open_tickets: int = 0
     survey_done: int = 0
 
 
@@ -84,28 +83,11 @@ async def collect(
     report.steps = dict(sorted(Counter(
         (r["form_id"], r["step"]) for r in rows if r["person_id"] in scope
     ).items()))
-    report.open_tickets = await _open_tickets(conn, scope)
+    report.open_tickets = await tickets.count_waiting(conn, scope)
     survey = audiences.survey_stage(programme)
     if survey:
         report.survey_done = next(s.done for s in report.stages if s.stage_id == survey)
     return report
-
-
-async def _open_tickets(conn: aiosqlite.Connection, scope: set[int]) -> int | None:
-    """Tickets come from another feature; read them only if that table is there."""
-    if not await cohort.table_exists(conn, "tickets"):
-        return None
-    columns = {r["name"] for r in await fetchall(conn, "SELECT name FROM pragma_table_info('tickets')")}
-    where, params = [], []
-    if "status" in columns:
-        where.append(f"status NOT IN ({','.join('?' * len(CLOSED_TICKETS))})")
-        params.extend(CLOSED_TICKETS)
-    if "person_id" in columns:
-        where.append(f"person_id IN ({','.join('?' * len(scope)) or 'NULL'})")
-        params.extend(sorted(scope))
-    sql = "SELECT COUNT(*) AS n FROM tickets" + (" WHERE " + " AND ".join(where) if where else "")
-    row = await fetchone(conn, sql, params)
-    return int(row["n"]) if row else 0
 
 
 async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
@@ -127,8 +109,7 @@ async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
                                count=len(late), names=who, more=max(more, 0)))
     else:
         lines.append(ctx.t("progress.no_overdue"))
-    if report.open_tickets is not None:
-        lines.append(ctx.t("progress.tickets", count=report.open_tickets))
+    lines.append(ctx.t("progress.tickets", count=report.open_tickets))
     if audiences.survey_stage(programme):
         total = len(report.people)
         rate = round(100 * report.survey_done / total) if total else 0

@@ -15,6 +15,8 @@ from storage.dialogs import Dialog
 
 Handler = Callable[[Ctx], Awaitable[None]]
 DialogHandler = Callable[[Ctx, Dialog], Awaitable[None]]
+ReplyHook = Callable[[Ctx], Awaitable[bool]]
+"""Gets a message sent as a messenger reply to one of ours; True when it handled it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,7 @@ class Router:
         self.payloads: dict[str, Route] = {}
         self.dialogs: dict[str, DialogHandler] = {}
         self.deep_links: dict[str, Handler] = {}
+        self.reply_hooks: list[ReplyHook] = []
 
     def command(self, name: str, handler: Handler, roles: set[str] | None = None) -> None:
         self.commands[name.lstrip("/").lower()] = Route(handler, _roles(roles))
@@ -41,6 +44,11 @@ class Router:
 
     def dialog(self, kind: str, handler: DialogHandler) -> None:
         self.dialogs[kind] = handler
+
+    def reply_to(self, hook: ReplyHook) -> None:
+        """A reply to a bot message may belong to a conversation (a ticket): it wins over
+        the person's dialog, because the person chose that message explicitly."""
+        self.reply_hooks.append(hook)
 
     def deep_link(self, prefix: str, handler: Handler) -> None:
         """`/start <prefix>...` (Telegram deep links, typed invite codes)."""

@@ -169,6 +169,8 @@ class Reminders(Strict):
 class Escalation(Strict):
     take_within_hours: float = Field(default=4, gt=0)
     answer_within_hours: float = Field(default=24, gt=0)
+    max_open_per_intern: int = Field(default=10, ge=1)
+    """Unclosed questions one intern may have at once (a guard against floods)."""
 
 
 class TeamRules(Strict):

@@ -37,6 +37,9 @@ async def erase(
         "DELETE FROM attention WHERE person_id = ? AND kind != 'forget'", (person_id,)
     )
     await conn.execute("UPDATE teams SET tutor_id = NULL WHERE tutor_id = ?", (person_id,))
+    # an intern's questions are their own words (and often files of their work): they go
+    # whole, with the conversation; staff statistics simply lose those tickets
+    await conn.execute("DELETE FROM tickets WHERE intern_id = ?", (person_id,))
     await conn.execute(
         "UPDATE outbox SET status = CASE status WHEN 'pending' THEN 'cancelled' ELSE status END,"
         " body = ?, chat_ref = '' WHERE person_id = ? AND idem_key IS NOT ?",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import exports
-from storage import applications, forms, persons, teams
+from storage import applications, forms, persons, teams, tickets
 from storage.db import fetchall
 from storage.forms import FormProgress
 from tests.cohort import seed_intern
@@ -28,6 +28,10 @@ async def test_forget_confirmed_by_a_coordinator_erases_the_person(chat: Console
     async with app.s.db.transaction() as conn:
         team = await teams.create(conn, "Команда A", app.s.clock.now())
         await teams.put_member(conn, team, pid, app.s.clock.now())
+        ticket = await tickets.create(conn, intern_id=pid, team_id=team, tutor_id=None, stage_id=None,
+                                      step=None, question="Анна спрашивает", now=app.s.clock.now())
+        await tickets.add_message(conn, ticket, pid, "intern", "Анна спрашивает", None, "console",
+                                  app.s.clock.now())
     await chat.say("/forget", "anna")
     assert [b.payload for b in chat.last("anna").buttons[0]] == ["fg|ask", "fg|keep"]
     await chat.press("fg|ask")
@@ -56,6 +60,7 @@ async def test_forget_confirmed_by_a_coordinator_erases_the_person(chat: Console
         assert await persons.accounts_of(conn, pid) == []
         assert await persons.roles_of(conn, pid) == set()
         assert await teams.members(conn, team) == []
+        assert await tickets.get(conn, ticket) is None and await tickets.messages(conn, ticket) == []
         assert (await applications.latest_for(conn, pid)).answers == {}  # type: ignore[union-attr]
         bodies = await fetchall(conn, "SELECT body FROM outbox WHERE person_id = ?", (pid,))
         assert bodies and all("Анна" not in r["body"] for r in bodies)

@@ -64,6 +64,11 @@ async def test_cohort_goes_through_the_whole_programme(chat: ConsoleChat, clock:
     # --- menu and events before the start, in each intern's own time zone -----------------
     menu = await chat.say("/menu", "ann")
     assert {"menu|next", "menu|deadlines", "ev|list", "ask", "menu|progress"} <= set(payloads(menu))
+    asked = await press(chat, "ann", "ask")  # the tickets feature (issue 5) answers the menu's button
+    assert "вопрос тьютору" in texts(asked)
+    cancel = [p for p in payloads(asked) if p.startswith("askno")]
+    assert cancel
+    await press(chat, "ann", cancel[0])
     nxt = texts(await press(chat, "ann", "menu|next"))
     assert "Встреча 1" in nxt and "08.12.2026, 17:00 (Москва (МСК))" in nxt
     nxt = texts(await press(chat, "egor", "menu|next"))

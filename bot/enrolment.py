@@ -6,6 +6,7 @@ application that every coordinator is told about with approve/reject buttons.
 
 from __future__ import annotations
 
+from bot import menu
 from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.router import described_commands, dialog_allowed
@@ -313,7 +314,7 @@ async def approve(ctx: Ctx, app_id: int, *, quiet: bool = False) -> bool:
             lines.append(
                 texts.get(lang, "app.first_event", title=pick(first.title, lang), link=first.link)
             )
-        return Reply("\n\n".join(lines))
+        return Reply("\n\n".join(lines), menu.rows(texts, lang))
 
     await ctx.notify(app.person_id, f"app:{app_id}:approved", build)
     return True

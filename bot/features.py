@@ -8,6 +8,7 @@ from bot import (
     broadcasts,
     enrolment,
     exports,
+    internship,
     invites,
     linking,
     my_data,
@@ -33,6 +34,7 @@ FEATURES: list[Callable[[Services], None]] = [
     tickets.register,
     reminders.register,
     schedule_commands.register,
+    internship.register,
 ]
 
 

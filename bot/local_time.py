@@ -2,7 +2,8 @@
 
 Reminders are planned in UTC but must land at sensible local hours: a person in
 Vladivostok should not get a 48-hour deadline reminder at 4 a.m. because the
-programme lives in Moscow time.
+programme lives in Moscow time. every time the bot shows is local, with the zone
+named, so "17:00" never means two different things.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import Texts
 from scenarios.models import QuietHours
+from scenarios.timezones import zone_label
+
+WEEKDAYS = {"ru": ["пн", "вт", "ср", "чт", "пт", "сб", "вс"],
+            "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 
 
 def zone_of(timezone: str | None, fallback: str) -> ZoneInfo:
@@ -74,3 +79,21 @@ def spoken(texts: Texts, lang: str, moment: datetime, zone: ZoneInfo) -> str:
         lang, "when.format", weekday=weekdays[local.weekday()].strip(), day=local.day,
         month=months[local.month - 1].strip(), time=local.strftime("%H:%M"),
     )
+
+
+def local(moment: datetime, timezone: str | None, fallback: str, lang: str) -> str:
+    """`пн 08.12.2026, 17:00 (Москва (МСК))`."""
+    zone = zone_of(timezone, fallback)
+    at = moment.astimezone(zone)
+    day = WEEKDAYS.get(lang, WEEKDAYS["en"])[at.weekday()]
+    return f"{day} {at:%d.%m.%Y, %H:%M} ({zone_label(zone.key, lang)})"
+
+
+def quiet_until(moment: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime | None:
+    """The end of the person's quiet hours if `moment` falls in them, else None.
+
+    A stage that opens at 19:00 in Moscow is 02:00 in Vladivostok: its announcement
+    waits for the intern's morning instead of waking them.
+    """
+    later = after_quiet_hours(moment, zone, quiet)
+    return later if later != moment else None

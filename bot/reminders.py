@@ -25,8 +25,9 @@ from bot.local_time import after_quiet_hours, before_event, local_morning_before
 from bot.messages import Button, Reply
 from bot.services import Services
 from scenarios.models import Programme, Stage, pick
+from scenarios.stage_work import announcement_key
 from scenarios.timespec import parse_duration
-from storage import attention, persons, stages, teams
+from storage import attention, outbox, persons, stages, teams
 from storage import flags as flag_store
 from storage import reminders as store
 from storage.reminders import Planned, Reminder
@@ -256,12 +257,23 @@ class Acting:
         opens = await timetable.stage_opens(self.conn, self.s.programme, row.ref)
         return status is None and opens is not None and opens <= self.now
 
+    async def _just_announced(self, row: Reminder, send_at: datetime) -> bool:
+        told = await outbox.status_of(self.conn, announcement_key(row.ref, row.person_id))
+        if told is None or told.status in ("failed", "unreachable", "cancelled"):
+            return False
+        gap = parse_duration(self.rules.quiet_after_announcement)
+        return send_at - told.not_before < gap
+
     async def _deadline(self, row: Reminder, zone: ZoneInfo) -> int:
         if self.now >= row.moment:
             await self.finish(row, "stale", "the deadline has passed")
             return 0
         if not await self._open_for(row):
             await self.finish(row, "skipped", "stage done or not open")
+            return 0
+        send_at = self.later(zone) or self.now
+        if await self._just_announced(row, send_at):
+            await self.finish(row, "skipped", "the stage's announcement named the deadline just before")
             return 0
         stage = self.s.programme.stage(row.ref)
         texts = self.texts

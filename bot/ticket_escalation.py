@@ -17,8 +17,9 @@ import aiosqlite
 
 from bot import ticket_cards
 from bot.context import notify
+from bot.local_time import after_quiet_hours
 from bot.services import Services
-from bot.working_hours import next_awake, working_deadline
+from bot.working_hours import working_deadline
 from storage import persons, tickets
 from storage.tickets import Ticket
 
@@ -46,7 +47,7 @@ async def staff_not_before(
 ) -> datetime | None:
     """Staff are not woken at night: a notice written in quiet hours waits for the morning."""
     zone = await zone_of(conn, services, person_id)
-    awake = next_awake(now, zone, services.programme.quiet_hours)
+    awake = after_quiet_hours(now, zone, services.programme.quiet_hours)
     return awake if awake > now else None
 
 

@@ -37,12 +37,6 @@ def _next_quiet_start(local: datetime, quiet: QuietHours) -> datetime:
     return start if start > local else start + timedelta(days=1)
 
 
-def next_awake(moment: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime:
-    """`moment` itself when it is outside quiet hours, else the end of the quiet hours."""
-    window = _quiet_window(moment.astimezone(zone), quiet)
-    return window[1].astimezone(UTC) if window else moment
-
-
 def working_deadline(
     start: datetime, hours: float, zone: ZoneInfo, quiet: QuietHours
 ) -> datetime:

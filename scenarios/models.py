@@ -169,6 +169,9 @@ class Reminders(Strict):
     """Still silent this long: the team's tutor is told (once per stage)."""
     overdue_after: Duration | None = "1h"
     """This long after a missed deadline the tutor is told and the intern gets the next step."""
+    quiet_after_announcement: Duration = "12h"
+    """A deadline reminder due this soon after the stage's own announcement (which names
+    the deadline) is not sent: two messages saying the same thing read as spam."""
 
 
 class Escalation(Strict):

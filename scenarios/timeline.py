@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from scenarios.models import Programme, pick
+from scenarios.models import Programme, Stage, pick
 
 WEEKDAYS = {"ru": ["пн", "вт", "ср", "чт", "пт", "сб", "вс"],
             "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 LABELS = {
     "ru": {"start": "начало программы", "event": "встреча", "opens": "открывается этап",
-           "deadline": "срок этапа", "reminder": "напоминание", "before": "до"},
+           "deadline": "срок этапа", "reminder": "напоминание", "before": "до",
+           "questions": "вопросов", "prompts": "вопросов-подсказок", "materials": "материалов",
+           "team": "работа команды", "person": "работа каждого", "minutes": "мин",
+           "by_coordinator": "открывает координатор (/openstage)",
+           "completion": "условия сертификата"},
     "en": {"start": "programme starts", "event": "event", "opens": "stage opens",
-           "deadline": "stage deadline", "reminder": "reminder", "before": "before"},
+           "deadline": "stage deadline", "reminder": "reminder", "before": "before",
+           "questions": "questions", "prompts": "prompting questions", "materials": "materials",
+           "team": "team work", "person": "each intern's work", "minutes": "min",
+           "by_coordinator": "opened by a coordinator (/openstage)",
+           "completion": "certificate requires"},
 }
 
 
@@ -27,8 +35,12 @@ def timeline(programme: Programme, lang: str = "ru") -> list[tuple[datetime, str
             items.append((at - offset, f"  {words['reminder']}: {_dur(offset)} {words['before']} «{title}»"))
     for stage in programme.stages:
         title = pick(stage.title, lang)
+        what = _contents(stage, words)
         if stage.opens_at:
-            items.append((programme.moment(stage.opens_at), f"{words['opens']}: {title} [{stage.id}]"))
+            line = f"{words['opens']}: {title} [{stage.id}]" + (f" — {what}" if what else "")
+            items.append((programme.moment(stage.opens_at), line))
+        elif stage.kind != "application":
+            items.append((programme.start, f"  {title} [{stage.id}]: {words['by_coordinator']}"))
         if stage.deadline:
             at = programme.moment(stage.deadline)
             items.append((at, f"{words['deadline']}: {title} [{stage.id}]"))
@@ -38,12 +50,34 @@ def timeline(programme: Programme, lang: str = "ru") -> list[tuple[datetime, str
     return sorted(items, key=lambda item: item[0])
 
 
+def _contents(stage: Stage, words: dict[str, str]) -> str:
+    """What an opening brings, so a coordinator sees the whole practice in the timeline."""
+    parts = []
+    if stage.form is not None and stage.kind != "application":
+        parts.append(f"{words['questions']}: {len(stage.form.questions)}")
+    if stage.submission is not None:
+        sub = stage.submission
+        part = f"{words[sub.per]} ({', '.join(sub.accepts)})"
+        if sub.video is not None:
+            part += f", {sub.video.min_minutes:g}–{sub.video.max_minutes:g} {words['minutes']}"
+        parts.append(part)
+    if stage.prompts:
+        parts.append(f"{words['prompts']}: {len(stage.prompts)}")
+    if stage.materials:
+        parts.append(f"{words['materials']}: {len(stage.materials)}")
+    return "; ".join(parts)
+
+
 def render_timeline(programme: Programme, lang: str = "ru") -> str:
     days = WEEKDAYS.get(lang, WEEKDAYS["en"])
     lines = [f"{pick(programme.title, lang)} — {programme.timezone}"]
     for at, text in timeline(programme, lang):
         local = at.astimezone(programme.zone)
         lines.append(f"{local:%Y-%m-%d} {days[local.weekday()]} {local:%H:%M}  {text}")
+    if programme.completion:
+        words = LABELS.get(lang, LABELS["en"])
+        needed = ", ".join(pick(programme.stage(s).title, lang) for s in programme.completion)
+        lines.append(f"{words['completion']}: {needed}")
     return "\n".join(lines)
 
 

@@ -28,8 +28,11 @@ async def erase(
     await conn.execute(
         "UPDATE applications SET answers = '{}', reason = NULL WHERE person_id = ?", (person_id,)
     )
-    for table in ("form_progress", "dialog_state", "team_members", "roles", "stage_status", "accounts"):
+    for table in ("form_progress", "dialog_state", "team_members", "roles", "stage_status", "accounts",
+                  "event_absences", "completions"):
         await conn.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
+    # What they handed in goes; a team's verdicts and version numbers stay for its history.
+    await conn.execute("UPDATE submissions SET items = '[]' WHERE person_id = ?", (person_id,))
     await conn.execute(
         "DELETE FROM attention WHERE person_id = ? AND kind != 'forget'", (person_id,)
     )

@@ -57,7 +57,7 @@ async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     assert reply.file is not None and reply.file.name.endswith(".xlsx")
     book = load_workbook(io.BytesIO(reply.file.data or b""))
     assert book.sheetnames == ["Участники", "Команды", "Этапы", "Анкета", "Анкета — сводка",
-                               "Обращения", "Сертификаты"]  # tickets: the table exists, no rows
+                               "Работы", "Обращения", "Сертификаты"]  # tables of issues 6 and 5
     people = _rows(book, "Участники")
     assert people[0][:7] == ["ID", "ФИО", "E-mail", "Мессенджеры", "Роли", "Команда", "Заявка"]
     by_id = {r[0]: r for r in people[1:]}
@@ -103,7 +103,8 @@ async def test_csv_export_in_chat_and_from_the_command_line(
     assert reply.file is not None and reply.file.name.endswith(".zip")
     archive = zipfile.ZipFile(io.BytesIO(reply.file.data or b""))
     assert sorted(archive.namelist()) == sorted(
-        ["persons.csv", "teams.csv", "stages.csv", "survey.csv", "summary.csv", "tickets.csv",
+        ["persons.csv", "teams.csv", "stages.csv", "survey.csv", "summary.csv", "submissions.csv",
+         "tickets.csv",
          "certificates.csv"])
     rows = list(csv.reader(io.StringIO(archive.read("certificates.csv").decode("utf-8-sig"))))
     assert rows[1][0] == "Анна Смирнова" and rows[1][-1] == "да"

@@ -99,3 +99,31 @@ def test_check_program_command(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1
     assert f"{broken}:{_line_of(broken.read_text('utf-8'), 'emial')}:" in bad.stderr
+
+
+def test_bundled_programme_covers_the_whole_practice() -> None:
+    """Every part of shared/PRACTICE.md has its stage, and the timeline shows what each brings."""
+    programme = parse_programme(GOOD)
+    kinds = [(s.id, s.kind) for s in programme.stages]
+    assert kinds[0] == ("application", "application")
+    assert [e.id for e in programme.events] == ["problematisation", "presentation", "final"]
+    problematisation = programme.stage("problematisation")
+    assert problematisation.event == "problematisation" and problematisation.form is not None
+    homework = programme.stage("homework").submission
+    assert homework is not None and homework.per == "team"
+    presentation = programme.stage("presentation")
+    assert len(presentation.prompts) == 8 and "3 минут" in str(presentation.announcement)
+    video = programme.stage("video").submission
+    assert video is not None and video.per == "person" and video.video is not None
+    assert (video.video.min_minutes, video.video.max_minutes) == (10, 15)
+    assert len(programme.form("reflection").questions) == 8
+    assert "5 минут" in str(programme.stage("final_meeting").announcement)
+    final = programme.stage("final")
+    assert final.materials and final.form is not None
+    assert {q.store_as for q in final.form.questions} == {"full_name", "email"}
+    assert programme.completion == ["application", "homework", "video", "reflection"]
+    text = render_timeline(programme)
+    assert "Домашнее задание команды [homework] — работа команды (text, file, link)" in text
+    assert "работа каждого (video, link), 10–15 мин" in text
+    assert "вопросов-подсказок: 8" in text and "материалов: 3" in text
+    assert text.splitlines()[-1].startswith("условия сертификата: Заявка, Домашнее задание команды")

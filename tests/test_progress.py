@@ -52,7 +52,8 @@ async def test_coordinator_progress_text_and_chart(chat: ConsoleChat) -> None:
     assert [b.payload for row in text.buttons for b in row] == [f"pg|{mine}", f"pg|{other}"]
     assert picture.file is not None and picture.file.mime == "image/png"
     width, height = png_size(picture.file.data or b"")
-    assert (width, height) == (800, round(max(3.0, 1.4 + 0.55 * 7) * 100))
+    rows = len(chat.app.s.programme.stages)
+    assert (width, height) == (800, round(max(3.0, 1.4 + 0.55 * rows) * 100))
 
     await chat.press(f"pg|{mine}")
     team_text = chat.all("alice")[-2].text

@@ -64,6 +64,8 @@ async def test_deadline_reminders_wait_out_quiet_hours_and_skip_finished(
     await chat.app.s.scheduler.tick()
     async with chat.app.s.db.transaction() as conn:
         await stages.set_status(conn, done, "homework", "submitted", clock.now())
+    await run_at(chat, clock, utc(2026, 12, 9, 6))  # the stage opened (and was announced) on time
+    chat.new("late")
     # 48 h before is 23:00 Moscow, inside the quiet hours: it waits for 08:00.
     await run_at(chat, clock, HOMEWORK_DUE - timedelta(hours=48))
     assert chat.new("late") == []  # (the earlier stages' flags wait for the morning too)

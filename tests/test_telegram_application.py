@@ -67,7 +67,7 @@ async def test_command_menus_per_language_and_coordinator_scope(
         # later features append their own commands: look at these ones only
         assert menus[coordinator][:5] == ["start", "help", "back", "applications", "link"]
         for command in ("invite", "roles", "teams", "broadcast", "progress", "export", "tickets",
-                        "move", "pause", "resume", "schedule"):
+                        "move", "pause", "resume", "schedule", "events", "absences", "openstage"):
             assert command in menus[coordinator]
         described = tg.fake.commands[default_en]
         assert described[0]["description"] == "Start or continue"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.working_hours import next_awake, working_deadline
+from bot.local_time import after_quiet_hours
+from bot.working_hours import working_deadline
 from scenarios.models import QuietHours
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -41,6 +42,6 @@ def test_quiet_hours_within_one_day_and_none() -> None:
 
 
 def test_next_awake() -> None:
-    assert next_awake(utc(1, 12), MSK, QUIET) == utc(1, 12)
-    assert next_awake(utc(1, 20), MSK, QUIET) == utc(2, 5)  # 23:00 -> 08:00 Moscow
-    assert next_awake(utc(2, 2), MSK, QUIET) == utc(2, 5)  # 05:00 -> 08:00 Moscow
+    assert after_quiet_hours(utc(1, 12), MSK, QUIET) == utc(1, 12)
+    assert after_quiet_hours(utc(1, 20), MSK, QUIET) == utc(2, 5)  # 23:00 -> 08:00 Moscow
+    assert after_quiet_hours(utc(2, 2), MSK, QUIET) == utc(2, 5)  # 05:00 -> 08:00 Moscow

@@ -1,0 +1,27 @@
+"""Tell an intern, once, that everything the certificate needs is done."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.context import notify
+from bot.messages import Reply
+from bot.services import Services
+from storage.completion import record_if_complete
+
+
+async def after_change(
+    conn: aiosqlite.Connection, services: Services, person_id: int, now: datetime,
+    written: list[int] | None = None,
+) -> None:
+    """Call after any status change that may complete the programme for this person."""
+    if not await record_if_complete(conn, services.programme, person_id, now):
+        return
+    texts = services.texts
+
+    def build(lang: str) -> Reply:
+        return Reply(texts.get(lang, "myprogress.completed"))
+
+    await notify(conn, services, person_id, f"complete:{person_id}", build, now=now, written=written)

@@ -1,0 +1,153 @@
+"""The intern's menu, always one tap away: what's next, deadlines, events, a tutor, progress.
+
+Teachers "want everything in two words": each answer is short, in the intern's own
+time zone, and ends with the menu again, so nobody is left wondering what to do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import timetable
+from bot.context import Ctx
+from bot.i18n import Texts
+from bot.local_time import local
+from bot.messages import Button
+from bot.router import Handler
+from bot.services import Services
+from scenarios.models import pick
+from scenarios.stage_work import action_key, later_stages, needs_work
+from storage import openings, persons, stages, teams
+from storage.completion import completion
+from storage.stages import FINISHED
+
+INTERN = {"intern"}
+
+
+def register(s: Services) -> None:
+    s.router.command("menu", show, INTERN)
+    s.router.payload("menu", on_button, INTERN)
+    original = s.router.commands.get("help")
+    if original is not None:
+        s.router.command("help", _with_menu(original.handler), None)
+
+
+def rows(texts: Texts, lang: str) -> list[list[Button]]:
+    def b(key: str, payload: str) -> Button:
+        return Button(texts.get(lang, f"menu.{key}"), payload)
+
+    return [
+        [b("next", "menu|next"), b("deadlines", "menu|deadlines")],
+        [b("events", "ev|list"), b("ask", "ask")],
+        [b("progress", "menu|progress")],
+    ]
+
+
+def _with_menu(help_handler: Handler) -> Handler:
+    """/help (and the answer to an idle message) ends with the menu for interns."""
+
+    async def help_with_menu(ctx: Ctx) -> None:
+        await help_handler(ctx)
+        if ctx.has_role("intern"):
+            await ctx.reply(ctx.t("menu.title"), rows(ctx.services.texts, ctx.lang))
+
+    return help_with_menu
+
+
+async def show(ctx: Ctx) -> None:
+    await ctx.reply(ctx.t("menu.title"), rows(ctx.services.texts, ctx.lang))
+
+
+async def on_button(ctx: Ctx) -> None:
+    actions = {"next": whats_next, "deadlines": deadlines, "progress": progress}
+    action = actions.get(ctx.args[0]) if len(ctx.args) == 1 else None
+    if action is None:
+        await ctx.services.core.stale(ctx)
+        return
+    await action(ctx)
+
+
+def _when(ctx: Ctx, moment: datetime) -> str:
+    return local(moment, ctx.person.timezone, ctx.services.programme.timezone, ctx.lang)
+
+
+async def whats_next(ctx: Ctx) -> None:
+    """What to do now (with the button that starts it), what waits for review, what comes next."""
+    programme = ctx.services.programme
+    opened = await openings.opened(ctx.conn)
+    statuses = await stages.statuses_of(ctx.conn, ctx.person.id)
+    lines: list[str] = []
+    buttons: list[list[Button]] = []
+    for stage in later_stages(programme):
+        status = statuses.get(stage.id)
+        title = pick(stage.title, ctx.lang)
+        if stage.id not in opened or not needs_work(stage):
+            continue
+        if status not in FINISHED:
+            deadline = await timetable.stage_deadline(ctx.conn, programme, stage.id)
+            key = "menu.todo_returned" if status == "returned" else "menu.todo"
+            when = _when(ctx, deadline) if deadline else ""
+            lines.append(ctx.t(key, title=title, deadline=when))
+            label = f"{ctx.t(action_key(stage))}: {title}"
+            buttons.append([Button(label[:60], f"go|{stage.id}")])
+        elif status == "submitted" and stage.submission is not None:
+            lines.append(ctx.t("menu.waiting_review", title=title))
+    upcoming = await _upcoming(ctx, opened)
+    if upcoming is not None:
+        lines.append(ctx.t("menu.upcoming", what=upcoming[1], when=_when(ctx, upcoming[0])))
+    if not lines:
+        lines.append(ctx.t("menu.nothing_now"))
+    await ctx.reply("\n\n".join(lines), buttons + rows(ctx.services.texts, ctx.lang))
+
+
+async def _upcoming(ctx: Ctx, opened: dict[str, datetime]) -> tuple[datetime, str] | None:
+    """The nearest future event or stage opening."""
+    programme = ctx.services.programme
+    items: list[tuple[datetime, str]] = []
+    for event in programme.events:
+        at = await timetable.event_start(ctx.conn, programme, event.id)
+        if at > ctx.now:
+            items.append((at, pick(event.title, ctx.lang)))
+    for stage in later_stages(programme):
+        at = await timetable.stage_opens(ctx.conn, programme, stage.id)
+        if stage.id not in opened and at is not None and at > ctx.now:
+            items.append((at, ctx.t("menu.stage_opens", title=pick(stage.title, ctx.lang))))
+    return min(items, key=lambda item: item[0]) if items else None
+
+
+async def deadlines(ctx: Ctx) -> None:
+    programme = ctx.services.programme
+    statuses = await stages.statuses_of(ctx.conn, ctx.person.id)
+    lines = [ctx.t("menu.deadlines_title")]
+    for stage in later_stages(programme):
+        deadline = await timetable.stage_deadline(ctx.conn, programme, stage.id)
+        if deadline is None or not needs_work(stage):
+            continue
+        status = statuses.get(stage.id) or "not_open"
+        mark = "✅" if status in FINISHED else ("⚠️" if deadline < ctx.now else "•")
+        lines.append(ctx.t("menu.deadline_line", mark=mark, title=pick(stage.title, ctx.lang),
+                           when=_when(ctx, deadline), status=ctx.t(f"myprogress.status.{status}")))
+    await ctx.reply("\n".join(lines), rows(ctx.services.texts, ctx.lang))
+
+
+async def progress(ctx: Ctx) -> None:
+    """Every stage with its status, the team and tutor, and what the certificate still needs."""
+    programme = ctx.services.programme
+    statuses = await stages.statuses_of(ctx.conn, ctx.person.id)
+    lines = [ctx.t("myprogress.title")]
+    team = await teams.team_of(ctx.conn, ctx.person.id)
+    if team is not None:
+        tutor = await persons.get_person(ctx.conn, team.tutor_id) if team.tutor_id else None
+        lines.append(ctx.t("myprogress.team", team=team.name,
+                           tutor=(tutor.full_name if tutor and tutor.full_name else "—")))
+    for stage in programme.stages:
+        status = statuses.get(stage.id) or "not_open"
+        lines.append(f"• {pick(stage.title, ctx.lang)}: {ctx.t(f'myprogress.status.{status}')}")
+    state = await completion(ctx.conn, programme, ctx.person.id)
+    if state.complete:
+        lines.append(ctx.t("myprogress.all_done"))
+    else:
+        missing = ", ".join(pick(programme.stage(s).title, ctx.lang) for s in state.missing)
+        lines.append(ctx.t("myprogress.missing", done=len(state.done),
+                           total=len(programme.completion), missing=missing))
+    await ctx.reply("\n".join(lines), rows(ctx.services.texts, ctx.lang))

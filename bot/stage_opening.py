@@ -1,0 +1,151 @@
+"""Opening stages: by their date (a scheduler job) or by a coordinator's /openstage.
+
+An opening is recorded once (stage_openings); every intern of an opened stage who has
+no status in it yet gets the announcement with its instructions and is marked 'open'.
+The same job therefore also reaches interns approved after the opening, and the
+idempotency key (`open:<stage>:<person>`) keeps a restart from sending anything twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot import menu, timetable
+from bot.context import Ctx, notify
+from bot.local_time import local, quiet_until, zone_of
+from bot.messages import Button, Reply
+from bot.services import Services
+from scenarios.models import Stage, pick
+from scenarios.stage_work import action_key, announcement_key, later_stages, needs_work
+from storage import openings, persons, stages
+
+COORDINATOR = {"coordinator"}
+
+
+def register(s: Services) -> None:
+    s.router.command("openstage", list_closed, COORDINATOR)
+    s.router.payload("open", open_button, COORDINATOR)
+    s.scheduler.add("stage_opening", open_due)
+
+
+async def open_due(services: Services, now: datetime) -> int:
+    """Scheduler job: open the stages whose moment has come, then tell whoever is not told."""
+    sent = 0
+    async with services.db.transaction() as conn:
+        already = await openings.opened(conn)
+        for stage in later_stages(services.programme):
+            if stage.id in already:
+                continue
+            opens = await timetable.stage_opens(conn, services.programme, stage.id)
+            if opens is not None and opens <= now:
+                await openings.record(conn, stage.id, now, None)
+                already[stage.id] = now
+        for stage_id in already:
+            sent += await announce(conn, services, stage_id, now)
+    return sent
+
+
+async def announce(
+    conn: aiosqlite.Connection, services: Services, stage_id: str, now: datetime,
+    written: list[int] | None = None,
+) -> int:
+    """Send an opened stage's announcement to every intern not yet told of it."""
+    waiting = await openings.interns_not_told(conn, stage_id)
+    if not waiting:  # the usual case on a tick: one query per opened stage
+        return 0
+    programme = services.programme
+    stage = programme.stage(stage_id)
+    deadline = await timetable.stage_deadline(conn, programme, stage_id)
+    event_at = await timetable.event_start(conn, programme, stage.event) if stage.event else None
+    # A stage that leads up to its event (the presentation rules) is pointless once the
+    # event is over: after downtime it is dropped, and quiet hours never push it past the start.
+    opens = await timetable.stage_opens(conn, programme, stage_id)
+    leads_up = event_at is not None and (opens is None or opens < event_at)
+    expires = None
+    if leads_up and stage.event and event_at:
+        expires = event_at + timedelta(minutes=programme.event(stage.event).duration_minutes)
+    count = 0
+    for person_id in waiting:
+        status = "open" if needs_work(stage) else "done"
+        await stages.set_status(conn, person_id, stage_id, status, now)
+        person = await persons.get_person(conn, person_id)
+
+        def build(lang: str, tz: str | None = person.timezone) -> Reply:
+            return stage_reply(services, stage, lang, tz, deadline, event_at)
+
+        zone = zone_of(person.timezone, programme.timezone)
+        wait = quiet_until(now, zone, programme.quiet_hours)
+        if wait and leads_up and event_at and wait >= event_at:
+            wait = None
+        if await notify(conn, services, person_id, announcement_key(stage_id, person_id), build,
+                        now=now, written=written, not_before=wait, expires_at=expires):
+            count += 1
+    return count
+
+
+def stage_reply(
+    services: Services,
+    stage: Stage,
+    lang: str,
+    tz: str | None,
+    deadline: datetime | None,
+    event_at: datetime | None,
+) -> Reply:
+    """The announcement of a stage: what to do, by when, the event and its link, materials."""
+    texts, programme = services.texts, services.programme
+    zone = programme.timezone
+    lines = [texts.get(lang, "stage.opened", title=pick(stage.title, lang))]
+    for part in (stage.announcement, stage.instructions):
+        if part:
+            lines.append(pick(part, lang))
+    if stage.prompts:
+        numbered = "\n".join(f"{i}. {pick(p, lang)}" for i, p in enumerate(stage.prompts, 1))
+        lines.append(texts.get(lang, "stage.prompts", prompts=numbered))
+    if stage.event and event_at is not None:
+        event = programme.event(stage.event)
+        lines.append(texts.get(lang, "stage.event", title=pick(event.title, lang),
+                               when=local(event_at, tz, zone, lang), link=event.link))
+    if deadline is not None and needs_work(stage):
+        lines.append(texts.get(lang, "stage.deadline", when=local(deadline, tz, zone, lang)))
+    rows = [[Button(pick(m.title, lang), url=m.url)] for m in stage.materials]
+    if needs_work(stage):
+        rows.append([Button(texts.get(lang, action_key(stage)), f"go|{stage.id}")])
+    rows.extend(menu.rows(texts, lang))
+    return Reply("\n\n".join(lines), rows)
+
+
+async def list_closed(ctx: Ctx) -> None:
+    """/openstage: the stages not opened yet, as buttons."""
+    already = await openings.opened(ctx.conn)
+    rows = [
+        [Button(pick(s.title, ctx.lang), f"open|{s.id}")]
+        for s in later_stages(ctx.services.programme) if s.id not in already
+    ]
+    if not rows:
+        await ctx.reply(ctx.t("stage.all_open"))
+        return
+    await ctx.reply(ctx.t("stage.choose_to_open"), rows)
+
+
+async def open_button(ctx: Ctx) -> None:
+    """`open|<stage>` asks to confirm; `open|<stage>|yes` opens it now."""
+    stage_ids = {s.id for s in later_stages(ctx.services.programme)}
+    if not ctx.args or ctx.args[0] not in stage_ids or ctx.args[1:] not in ([], ["yes"]):
+        await ctx.services.core.stale(ctx)
+        return
+    stage_id = ctx.args[0]
+    title = pick(ctx.services.programme.stage(stage_id).title, ctx.lang)
+    if stage_id in await openings.opened(ctx.conn):
+        await ctx.reply(ctx.t("stage.already_open", title=title))
+        return
+    if ctx.args[1:] != ["yes"]:
+        await ctx.reply(
+            ctx.t("stage.confirm_open", title=title),
+            [[Button(ctx.t("stage.open_yes"), f"open|{stage_id}|yes")]],
+        )
+        return
+    await openings.record(ctx.conn, stage_id, ctx.now, ctx.person.id)
+    count = await announce(ctx.conn, ctx.services, stage_id, ctx.now, ctx.written)
+    await ctx.reply(ctx.t("stage.opened_by_you", title=title, count=count))

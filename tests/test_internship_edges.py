@@ -1,0 +1,222 @@
+"""Coordinator openings, restarts, refusals, old buttons and bad input around the internship."""
+
+from __future__ import annotations
+
+import io
+
+from bot.app import App
+from bot.clock import FakeClock
+from bot.settings import Settings
+from scenarios.models import Submission, VideoRules
+from storage import absences, stages
+from storage.db import fetchall, fetchone
+from storage.erasure import erase
+from tests.conftest import ConsoleChat, make_chat, texts
+from tests.internship_cohort import BEFORE_START, Intern, apply, enrol_cohort, person_id
+from tests.test_internship_cohort import EVERYONE, only, payloads, press, send_file, tick
+
+WATCHERS = [*EVERYONE, "tom", "tina", "alice"]
+
+
+async def outbox_rows(chat: ConsoleChat) -> int:
+    async with chat.app.s.db.read() as conn:
+        row = await fetchone(conn, "SELECT COUNT(*) AS n FROM outbox")
+        assert row is not None
+        return int(row["n"])
+
+
+async def test_coordinator_opens_a_stage_once_and_late_interns_catch_up(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    clock.set(BEFORE_START)
+    await enrol_cohort(chat)
+    assert "только координаторам" in texts(await chat.say("/openstage", "ann"))
+    assert "только координаторам" in texts(await press(chat, "ann", "open|homework|yes"))
+    listed = await chat.say("/openstage", "alice")
+    assert "open|homework" in payloads(listed) and "open|application" not in payloads(listed)
+    confirm = await press(chat, "alice", "open|homework")
+    assert payloads(confirm) == ["open|homework|yes"]
+    only(chat, [], [*EVERYONE, "tom", "tina"])  # nothing sent before the confirmation
+    done = texts(await press(chat, "alice", "open|homework|yes"))
+    assert "Объявление получат интернов: 6" in done
+    got = only(chat, [*EVERYONE, "alice"], WATCHERS)
+    assert all("Домашнее задание" in got[u][0].text for u in EVERYONE)
+    assert "уже открыт" in texts(await press(chat, "alice", "open|homework|yes"))
+    await tick(chat)
+    only(chat, [], WATCHERS)
+    menu = texts(await press(chat, "ann", "menu|next"))
+    assert "Сейчас: «Домашнее задание команды»" in menu
+
+    # an intern approved after the opening gets the announcement on the next tick
+    late = Intern("lena", "Ленина Лена Павловна", "2", "A")
+    await apply(chat, late)
+    await press(chat, "alice", "app|7|ok")
+    chat.new("lena")
+    await tick(chat)
+    assert "Домашнее задание" in texts(chat.new("lena"))
+    await tick(chat)
+    assert chat.new("lena") == []
+
+
+async def test_a_restart_sends_no_announcement_twice(settings: Settings, clock: FakeClock) -> None:
+    clock.set(BEFORE_START)
+    app, chat = await make_chat(settings, clock)
+    try:
+        await enrol_cohort(chat)
+        clock.set(app.s.programme.moment("start+7d 19:00"))
+        await tick(chat)
+        before = await outbox_rows(chat)
+    finally:
+        await app.stop()
+    app2, chat2 = await make_chat(settings, clock)
+    try:
+        await tick(chat2)
+        assert await outbox_rows(chat2) == before
+        assert all(r == [] for r in (chat2.new(u) for u in EVERYONE))
+    finally:
+        await app2.stop()
+
+
+async def test_old_buttons_other_peoples_ids_and_bad_input(chat: ConsoleChat, clock: FakeClock) -> None:
+    clock.set(BEFORE_START)
+    await enrol_cohort(chat)
+    early = texts(await press(chat, "ann", "go|video"))
+    assert "ещё не начался" in early and "29.12.2026" not in early and "15.12.2026, 19:00" in early
+    for payload in ("hw|send", "vid|yes", "go|nope", "menu|bogus", "ev|skip|nope", "fin|final|ok",
+                    "go|presentation", "ev|ics"):
+        assert "старого сообщения" in texts(await press(chat, "ann", payload)), payload
+    assert "старого сообщения" in texts(await press(chat, "tom", "rev|999|ok"))
+    assert "только тьюторам" in texts(await press(chat, "ann", "rev|1|ok"))
+    assert "только интернам" in texts(await chat.say("/menu", "tom"))
+    assert "только интернам" in texts(await press(chat, "tom", "go|homework"))
+    assert "нет работ" in texts(await chat.say("/reviews", "tom"))
+
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    for user in WATCHERS:
+        chat.new(user)
+    await press(chat, "ann", "go|homework")
+    assert "Пока нечего" in texts(await press(chat, "ann", "hw|send"))
+    chat.as_user("ann")
+    await chat.send(unsupported="location")
+    assert "не могу передать" in texts(chat.new("ann"))
+    voice = await send_file(chat, "ann", kind="voice", file_id="v", duration=3)
+    assert "Голосовое" in voice[0].text
+    assert "Добавлено: 1" in texts(await chat.say("Наш план", "ann"))
+    added = await chat.say("Ещё деталь", "ann")
+    assert "Добавлено: 2" in texts(added) and "hw|send" in payloads(added)
+    await press(chat, "ann", "hw|cancel")
+    assert "ничего не отправлено" in texts(chat.all("ann")[-1:])
+    only(chat, ["ann"], WATCHERS)
+
+    # a tutor's pending cards come back with /reviews; a comment must be text
+    await press(chat, "gleb", "go|homework")
+    await chat.say("План вебинара", "gleb")
+    await press(chat, "gleb", "hw|send")
+    seen_by_team = texts(await press(chat, "dina", "go|homework"))
+    assert "уже отправила версию 1" in seen_by_team and "План вебинара" in seen_by_team
+    await press(chat, "dina", "hw|cancel")
+    waiting = await chat.say("/reviews", "tina")
+    assert "Ждут проверки: 1" in waiting[0].text and "План вебинара" in waiting[1].text
+    assert "нет работ" in texts(await chat.say("/reviews", "tom"))
+    sub_id = payloads(waiting)[0].split("|")[1]
+    await press(chat, "tina", f"rev|{sub_id}|ret")
+    sticker = await send_file(chat, "tina", kind="sticker", file_id="s")
+    assert "текстом" in sticker[0].text
+    await press(chat, "tina", f"rev|{sub_id}|cancel")
+    assert "не возвращена" in texts(chat.all("tina")[-1:])
+    only(chat, ["gleb", "dina", "egor", "tina"], WATCHERS)
+    egor = await person_id(chat.app, "egor")
+    async with chat.app.s.db.read() as conn:
+        assert await stages.status(conn, egor, "homework") == "submitted"
+
+
+async def test_intern_without_a_team_and_in_english(chat: ConsoleChat, clock: FakeClock) -> None:
+    clock.set(BEFORE_START)
+    chat.adapter.language = "en"
+    await apply(chat, Intern("sam", "Smith John Adam", "2", "-"))
+    await press(chat, "alice", "app|1|ok")
+    approved = chat.new("sam")[-1]
+    assert "menu|next" in payloads([approved])
+    chat.adapter.language = "en"
+    menu = await chat.say("/menu", "sam")
+    assert [b.label for b in menu[0].buttons[0]] == ["👉 What's next", "⏰ My deadlines"]
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    opened = texts(chat.new("sam"))
+    assert "Team homework" in opened and "Deadline: Mon 14.12.2026, 23:00 (Moscow (MSK))" in opened
+    assert "not in a team yet" in texts(await press(chat, "sam", "go|homework"))
+    deadlines = texts(await press(chat, "sam", "menu|deadlines"))
+    assert "Team homework: by Mon 14.12.2026, 23:00" in deadlines and "to do" in deadlines
+
+
+async def test_video_outside_the_range_is_refused_when_the_programme_says_so(
+    settings: Settings, clock: FakeClock
+) -> None:
+    from handlers.console import ConsoleAdapter
+    from scenarios.loader import load_programme
+    from tests.conftest import ConsoleChat as Chat
+
+    base = load_programme(settings.program_file)
+    strict = Submission(per="person", accepts=["video", "link"],
+                        video=VideoRules(min_minutes=10, max_minutes=15, allow_out_of_range=False))
+    video = base.stage("video").model_copy(update={"submission": strict})
+    programme = base.model_copy(update={"stages": [video if s.id == "video" else s for s in base.stages]})
+    clock.set(BEFORE_START)
+    app = await App(settings, clock=clock, programme=programme).start(background=False)
+    adapter = ConsoleAdapter(app.core, out=io.StringIO())
+    app.s.delivery.register(adapter)
+    chat = Chat(app, adapter)
+    try:
+        await enrol_cohort(chat)
+        clock.set(programme.moment("start+14d 19:00"))
+        await tick(chat)
+        await press(chat, "ann", "go|video")
+        long = await send_file(chat, "ann", kind="video", file_id="v", duration=20 * 60, size=1 << 20)
+        assert "20 мин" in long[0].text and "vid|yes" not in payloads(long)
+        assert "старого сообщения" in texts(await press(chat, "ann", "vid|yes"))
+        ok = await send_file(chat, "ann", kind="document", file_id="v2", mime="video/mp4",
+                             duration=14 * 60, size=1 << 20)
+        assert "отправлено тьютору" in texts(ok)
+        assert "14 мин" in chat.new("tom")[-1].text
+    finally:
+        await app.stop()
+
+
+async def test_a_draft_sent_after_the_team_work_was_accepted_changes_nothing(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    clock.set(BEFORE_START)
+    await enrol_cohort(chat)
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    await press(chat, "ann", "go|homework")
+    await chat.say("Черновик Анны", "ann")
+    await press(chat, "boris", "go|homework")
+    await chat.say("Работа Бориса", "boris")
+    await press(chat, "boris", "hw|send")
+    card = chat.new("tom")[-1]
+    await press(chat, "tom", payloads([card])[0])
+    late = texts(await press(chat, "ann", "hw|send"))
+    assert "уже принята" in late
+    assert chat.new("tom") == []
+    ann = await person_id(chat.app, "ann")
+    async with chat.app.s.db.read() as conn:
+        assert await stages.status(conn, ann, "homework") == "accepted"
+
+
+async def test_erasing_an_intern_removes_what_they_handed_in(chat: ConsoleChat, clock: FakeClock) -> None:
+    clock.set(BEFORE_START)
+    ids = await enrol_cohort(chat)
+    await press(chat, "ann", "ev|skip|final")
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    await press(chat, "ann", "go|homework")
+    await chat.say("Личный текст Анны", "ann")
+    await press(chat, "ann", "hw|send")
+    async with chat.app.s.db.transaction() as conn:
+        await erase(conn, ids["ann"], clock.now())
+    async with chat.app.s.db.read() as conn:
+        assert await absences.absent(conn) == []
+        rows = await fetchall(conn, "SELECT items, status, version FROM submissions")
+    assert [(r["items"], r["status"], r["version"]) for r in rows] == [("[]", "submitted", 1)]

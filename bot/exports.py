@@ -27,11 +27,10 @@ from bot.services import Services
 from scenarios.engine import shown
 from scenarios.models import Programme, pick
 from storage import cohort
+from storage.completion import passed
 from storage.db import fetchall
 
 Cell = str | int | float | None
-DONE = ("submitted", "accepted", "done")
-"""A completion stage counts for the certificate in these statuses ("skipped" does not)."""
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GENERIC_TABLES = ("submissions", "tickets")
 """Tables added by other features, exported column by column when they exist."""
@@ -125,7 +124,8 @@ async def collect(
         t("col.eligible"),
     ])
     for pid in interns:
-        met = [statuses.get((pid, s)) in DONE for s in programme.completion]
+        # the same rule as the intern's own "all done" notice: reviewed work must be accepted
+        met = [passed(programme.stage(s), statuses.get((pid, s))) for s in programme.completion]
         cert.rows.append([
             _name(by_id[pid]), by_id[pid]["email"], *(t("yes") if m else t("no") for m in met),
             t("yes") if all(met) else t("no"),

@@ -39,6 +39,8 @@ async def _setup(chat: ConsoleChat) -> dict[str, int]:
         for stage in ("homework", "video", "reflection"):
             await stages.set_status(conn, ids["anna"], stage, "accepted", now)
         await stages.set_status(conn, ids["boris"], "homework", "returned", now)
+        await stages.set_status(conn, ids["boris"], "video", "submitted", now)  # not yet reviewed
+        await stages.set_status(conn, ids["boris"], "reflection", "submitted", now)  # a form: sent is done
         await forms.save(conn, FormProgress(ids["anna"], "reflection", "submitted", 8, SURVEY), now)
         await forms.save(conn, FormProgress(ids["gone"], "reflection", "submitted", 8,
                                             {**SURVEY, "satisfaction": 1}), now)
@@ -75,7 +77,7 @@ async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     stage_rows = _rows(book, "Этапы")
     homework = stage_rows[0].index("Домашнее задание команды")
     assert stage_rows[1][homework] == "принято" and stage_rows[2][homework] == "на доработке"
-    assert stage_rows[2][stage_rows[0].index("Рефлексивная анкета")] == "—"
+    assert stage_rows[2][stage_rows[0].index("Рефлексивная анкета")] == "сдано"
 
     survey = _rows(book, "Анкета")
     assert len(survey) == 2 and survey[1][:4] == ["Анна Смирнова", "Команда A", "Родителям понравилось", "5"]
@@ -92,6 +94,9 @@ async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     assert "Домашнее задание команды" in certificates[0] and "Рефлексивная анкета" in certificates[0]
     assert certificates[1][:2] == ["Анна Смирнова", "anna@example.ru"] and certificates[1][-1] == "да"
     assert certificates[2][0] == "Борис Орлов" and certificates[2][-1] == "нет"
+    boris = dict(zip(certificates[0], certificates[2], strict=True))
+    assert boris["Рефлексивная анкета"] == "да" and boris["Домашнее задание команды"] == "нет"
+    assert [v for k, v in boris.items() if "видео" in str(k).lower()] == ["нет"]  # sent, not accepted
     assert len(certificates) == 3
 
 

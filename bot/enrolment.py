@@ -13,7 +13,7 @@ from bot.router import described_commands, dialog_allowed
 from bot.services import Services
 from scenarios.engine import REVIEW, shown
 from scenarios.models import pick
-from storage import applications, dialogs, forms, persons, stages
+from storage import applications, dialogs, forms, persons, stages, teams, tickets
 from storage.dialogs import Dialog
 from storage.forms import FormProgress
 
@@ -106,6 +106,10 @@ async def help_(ctx: Ctx) -> None:
     elif ctx.has_role("coordinator"):
         count = len(await applications.pending(ctx.conn, 1000))
         lines.append(ctx.t("help.where_coordinator", pending=count))
+    elif ctx.has_role("tutor"):
+        names = ", ".join(t.name for t in await teams.teams_of_tutor(ctx.conn, ctx.person.id))
+        open_tickets = len(await tickets.of_tutor(ctx.conn, ctx.person.id))
+        lines.append(ctx.t("help.where_tutor", teams=names or "—", tickets=open_tickets))
     elif latest is None:
         lines.append(ctx.t("help.where_new"))
     else:

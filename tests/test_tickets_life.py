@@ -177,7 +177,9 @@ async def test_queue_shows_needs_attention_items_of_own_teams_only(chat: Console
 
 async def test_tutor_help_lists_tutor_commands(chat: ConsoleChat) -> None:
     await set_up(chat)
-    assert "/queue" in (await chat.say("/help", "tanya"))[0].text
+    helped = (await chat.say("/help", "tanya"))[0].text
+    assert "/queue" in helped and "Вы тьютор" in helped
+    assert "заполните заявку" not in helped  # not told to apply like a newcomer
     refused = await chat.say("/queue", "ivan")
     assert "тьюторам" in refused[0].text
 

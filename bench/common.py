@@ -21,6 +21,10 @@ class RecordingMessenger:
     never the whole transcript, so it does not distort memory figures.
     """
 
+    rate_per_s: float | None = None
+    """In-process: no messenger's rate limit applies (bench_broadcast measures those)."""
+    per_chat_interval = 0.0
+
     def __init__(self, platform: str = PLATFORM) -> None:
         self.platform = platform
         self.last: dict[str, Reply] = {}

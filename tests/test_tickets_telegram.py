@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from bot.clock import FakeClock
 from bot.settings import Settings
-from storage import persons, teams, tickets
+from storage import tickets
 from tests.e2e.telegram import COORDINATOR, TelegramChat, telegram_chat
+from tests.ticket_setup import intern_with_tutor
 
 INTERN, TUTOR = 2002, 3003
 
@@ -17,18 +18,7 @@ async def _cast(tg: TelegramChat) -> None:
     await tg.say(INTERN, "/help", first_name="Мария")
     await tg.say(TUTOR, "/help", first_name="Татьяна")
     await tg.say(COORDINATOR, "/help")
-    s = tg.app.s
-    now = s.clock.now()
-    async with s.db.transaction() as conn:
-        ids = {}
-        for user in (INTERN, TUTOR):
-            account = await persons.find_account(conn, "telegram", str(user))
-            assert account is not None
-            ids[user] = account.person_id
-        await persons.grant_role(conn, ids[INTERN], "intern", now)
-        await persons.grant_role(conn, ids[TUTOR], "tutor", now)
-        team = await teams.create(conn, "Команда 1", now, tutor_id=ids[TUTOR])
-        await teams.put_member(conn, team, ids[INTERN], now)
+    await intern_with_tutor(tg.app, "telegram", INTERN, TUTOR)
 
 
 async def test_ticket_life_in_telegram_with_answers_by_reply(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.clock import FakeClock
 from bot.settings import Settings
-from storage import persons, teams, tickets
+from storage import tickets
 from tests.e2e.vk import VkChat, vk_chat
+from tests.ticket_setup import intern_with_tutor
 
 INTERN, TUTOR = 2002, 3003
 
@@ -13,18 +14,7 @@ INTERN, TUTOR = 2002, 3003
 async def _cast(vk: VkChat) -> None:
     await vk.say(INTERN, "/help")
     await vk.say(TUTOR, "/help")
-    s = vk.app.s
-    now = s.clock.now()
-    async with s.db.transaction() as conn:
-        ids = {}
-        for user in (INTERN, TUTOR):
-            account = await persons.find_account(conn, "vk", str(user))
-            assert account is not None
-            ids[user] = account.person_id
-        await persons.grant_role(conn, ids[INTERN], "intern", now)
-        await persons.grant_role(conn, ids[TUTOR], "tutor", now)
-        team = await teams.create(conn, "Команда 1", now, tutor_id=ids[TUTOR])
-        await teams.put_member(conn, team, ids[INTERN], now)
+    await intern_with_tutor(vk.app, "vk", INTERN, TUTOR)
 
 
 async def test_ticket_answered_by_a_vk_reply(settings: Settings, clock: FakeClock) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.app import App
 from bot.messages import Reply
 from storage import persons, teams, tickets
 from storage.tickets import Ticket
@@ -76,3 +77,19 @@ def payloads(reply: Reply) -> list[str]:
 
 async def deliver(chat: ConsoleChat) -> None:
     await chat.app.s.delivery.run_once()
+
+
+async def intern_with_tutor(app: App, platform: str, intern: int, tutor: int) -> None:
+    """Over a messenger: the two accounts (already seen by the bot) become an intern and
+    the tutor of their one team, "Команда 1"."""
+    now = app.s.clock.now()
+    async with app.s.db.transaction() as conn:
+        ids = {}
+        for user in (intern, tutor):
+            account = await persons.find_account(conn, platform, str(user))
+            assert account is not None
+            ids[user] = account.person_id
+        await persons.grant_role(conn, ids[intern], "intern", now)
+        await persons.grant_role(conn, ids[tutor], "tutor", now)
+        team = await teams.create(conn, "Команда 1", now, tutor_id=ids[tutor])
+        await teams.put_member(conn, team, ids[intern], now)

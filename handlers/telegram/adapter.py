@@ -45,7 +45,7 @@ def make_bot(token: str, api_url: str) -> Bot:
 
 class TelegramAdapter:
     platform = mapping.PLATFORM
-    rate_per_s = 30.0
+    rate_per_s: float | None = 30.0
     """Bot API: about 30 messages a second overall..."""
     per_chat_interval = 1.0
     """...and about one a second to the same chat."""

@@ -17,11 +17,13 @@ import aiosqlite
 from bot import audiences, placeholders
 from bot.context import Ctx, notify
 from bot.keyboards import grid
+from bot.local_time import quiet_until, zone_of
 from bot.messages import Button, Reply
 from bot.router import dialog_allowed
 from bot.services import Services
 from scenarios.models import pick
 from storage import broadcasts, dialogs, outbox, persons, teams
+from storage import reminders as reminder_store
 from storage.broadcasts import Broadcast
 from storage.dialogs import Dialog
 
@@ -150,8 +152,8 @@ async def broadcast_button(ctx: Ctx) -> None:
         await dialogs.put(ctx.conn, ctx.person.id, Dialog(WHEN_DIALOG, str(draft.id)), ctx.now)
         await ctx.reply(ctx.t("bc.ask_when", zone=_zone(ctx).key),
                         [[Button(ctx.t("common.cancel"), f"{b}|x")]])
-    elif action in ("now", "go") and draft.audience:
-        await send(ctx, draft, scheduled=action == "go")
+    elif action in ("now", "go", "urgent") and draft.audience:
+        await send(ctx, draft, scheduled=action == "go", urgent=action == "urgent")
     else:
         await ctx.services.core.stale(ctx)
 
@@ -192,6 +194,7 @@ async def preview(ctx: Ctx, broadcast_id: int) -> None:
         return
     await ctx.reply(ctx.t("bc.preview", count=len(recipients), text=sample), [
         [Button(ctx.t("bc.send_now", count=len(recipients)), f"{b}|now")],
+        [Button(ctx.t("bc.send_urgent"), f"{b}|urgent")],
         [Button(ctx.t("bc.send_later"), f"{b}|at"), Button(ctx.t("bc.change_audience"), f"{b}|aud")],
         [Button(ctx.t("common.cancel"), f"{b}|x")],
     ])
@@ -238,7 +241,7 @@ async def when_dialog(ctx: Ctx, dialog: Dialog) -> None:
     ])
 
 
-async def send(ctx: Ctx, draft: Broadcast, *, scheduled: bool) -> None:
+async def send(ctx: Ctx, draft: Broadcast, *, scheduled: bool, urgent: bool = False) -> None:
     """Confirm: a send-now writes its first batch at once, the scheduler job the rest."""
     recipients = await audiences.resolve(ctx.conn, ctx.services.programme, draft.audience)
     if not recipients:
@@ -250,7 +253,7 @@ async def send(ctx: Ctx, draft: Broadcast, *, scheduled: bool) -> None:
         await ctx.reply(ctx.t("bc.render_error", error=str(exc)))
         return
     send_at = draft.send_at if scheduled else None
-    if not await broadcasts.queue(ctx.conn, draft.id, send_at):
+    if not await broadcasts.queue(ctx.conn, draft.id, send_at, urgent=urgent):
         await ctx.reply(ctx.t("bc.already_queued", id=draft.id))
         return
     if send_at is not None:
@@ -262,7 +265,9 @@ async def send(ctx: Ctx, draft: Broadcast, *, scheduled: bool) -> None:
     assert queued is not None
     await fan_out(ctx.conn, ctx.services, queued, ctx.now, first)
     ctx.services.delivery.wake()
-    await ctx.reply(ctx.t("bc.queued", id=draft.id, count=len(recipients)))
+    quiet = ctx.services.programme.quiet_hours
+    await ctx.reply(ctx.t("bc.queued_urgent" if urgent else "bc.queued", id=draft.id,
+                          count=len(recipients), start=quiet.start, end=quiet.end))
 
 
 async def fan_out(
@@ -276,6 +281,8 @@ async def fan_out(
     """
     recipients = await audiences.resolve(conn, services.programme, item.audience)
     batch = [p for p in recipients if p > item.cursor][:BATCH]
+    zones = await reminder_store.zones(conn, batch) if not item.urgent else {}
+    quiet, fallback = services.programme.quiet_hours, services.programme.timezone
     written = 0
     for pid in batch:
         try:
@@ -283,8 +290,9 @@ async def fan_out(
         except placeholders.PlaceholderError:
             log.warning("broadcast %s: could not render for person %s", item.id, pid)
             continue
+        wait = None if item.urgent else quiet_until(now, zone_of(zones.get(pid), fallback), quiet)
         if await notify(conn, services, pid, f"bc:{item.id}:{pid}", lambda _lang, text=text: Reply(text),
-                        now=now, kind="broadcast"):
+                        now=now, kind="broadcast", not_before=wait):
             written += 1
     finished = len(batch) < BATCH
     await broadcasts.advance(conn, item.id, batch[-1] if batch else item.cursor, written, finished)

@@ -23,12 +23,15 @@ class Broadcast:
     send_at: datetime | None
     cursor: int = 0
     """The last person id written; the next batch starts after it."""
+    urgent: bool = False
+    """Sent at once even to those in their quiet hours."""
 
 
 def _broadcast(row: aiosqlite.Row) -> Broadcast:
     return Broadcast(
         row["id"], row["author_id"], row["body"], row["audience"], row["status"],
         row["recipients"], from_iso(row["send_at"]) if row["send_at"] else None, row["cursor"],
+        bool(row["urgent"]),
     )
 
 
@@ -61,11 +64,14 @@ async def update_draft(
         )
 
 
-async def queue(conn: aiosqlite.Connection, broadcast_id: int, send_at: datetime | None) -> bool:
+async def queue(
+    conn: aiosqlite.Connection, broadcast_id: int, send_at: datetime | None, *, urgent: bool = False
+) -> bool:
     """Draft -> queued exactly once, so a double press cannot send twice."""
     cur = await conn.execute(
-        "UPDATE broadcasts SET status = 'queued', send_at = ? WHERE id = ? AND status = 'draft'",
-        (to_iso(send_at) if send_at else None, broadcast_id),
+        "UPDATE broadcasts SET status = 'queued', send_at = ?, urgent = ?"
+        " WHERE id = ? AND status = 'draft'",
+        (to_iso(send_at) if send_at else None, int(urgent), broadcast_id),
     )
     return cur.rowcount > 0
 

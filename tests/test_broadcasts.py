@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot import broadcasts as bc_module
 from bot import delivery
 from bot.app import App
+from bot.clock import FakeClock
 from bot.messages import DeliveryError, Reply
-from storage import broadcasts, outbox, stages, teams
+from storage import broadcasts, outbox, persons, stages, teams
 from tests.cohort import make_tutor, seed_intern
 from tests.conftest import ConsoleChat
 
@@ -232,3 +233,37 @@ async def test_broadcast_refused_for_interns_and_tutors(chat: ConsoleChat) -> No
     async with chat.app.s.db.read() as conn:
         draft = await broadcasts.get(conn, bc)
     assert draft is not None and draft.status == "draft" and draft.audience == ""
+
+
+async def test_a_broadcast_waits_out_each_recipients_night_unless_urgent(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    app = chat.app
+    clock.set(datetime(2026, 12, 1, 17, 0, tzinfo=UTC))  # 20:00 in Moscow, 03:00 in Vladivostok
+    await seed_intern(app, "msk")
+    far = await seed_intern(app, "far")
+    async with app.s.db.transaction() as conn:
+        await persons.update_person(conn, far, timezone="Asia/Vladivostok")
+
+    bc = await _compose(chat, "Завтра встреча")
+    await chat.press(f"bc|{bc}|a|all")
+    assert f"bc|{bc}|urgent" in [b.payload for row in chat.last("alice").buttons for b in row]
+    await chat.press(f"bc|{bc}|now")
+    assert "получат утром" in chat.last("alice").text
+    await app.s.delivery.run_once()
+    assert [r.text for r in chat.new("msk")] == ["Завтра встреча"]
+    assert chat.new("far") == []  # asleep
+    assert (await app.s.scheduler.tick())["broadcast_reports"] == 0  # not everyone has it yet
+    clock.set(datetime(2026, 12, 1, 22, 0, tzinfo=UTC))  # 08:00 in Vladivostok
+    await app.s.delivery.run_once()
+    assert [r.text for r in chat.new("far")] == ["Завтра встреча"]
+    assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
+
+    clock.set(datetime(2026, 12, 2, 17, 0, tzinfo=UTC))
+    urgent = await _compose(chat, "Ссылка на встречу изменилась")
+    await chat.press(f"bc|{urgent}|a|all")
+    await chat.press(f"bc|{urgent}|urgent")
+    assert "Срочная рассылка" in chat.last("alice").text
+    await app.s.delivery.run_once()
+    assert [r.text for r in chat.new("far")] == ["Ссылка на встречу изменилась"]
+    assert [r.text for r in chat.new("msk")] == ["Ссылка на встречу изменилась"]

@@ -6,6 +6,7 @@ one of them is refused with an explanation instead of silently undone.
 
 from __future__ import annotations
 
+from bot import ticket_staff
 from bot.clock import to_iso
 from bot.context import Ctx
 from bot.keyboards import grid
@@ -88,6 +89,7 @@ async def revoke_button(ctx: Ctx) -> None:
     if role == "tutor":
         for team in await teams.teams_of_tutor(ctx.conn, person_id):
             await teams.set_tutor(ctx.conn, team.id, None)
+        await ticket_staff.tutor_removed(ctx, person_id)
     await ctx.reply(ctx.t("rolesadm.revoked", name=who, role=role_label))
     texts = ctx.services.texts
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
+from bot import ticket_staff
 from bot.clock import to_iso
 from bot.context import Ctx
 from bot.keyboards import grid
@@ -184,8 +185,9 @@ async def choose_tutor(ctx: Ctx, args: list[str]) -> None:
         await ctx.reply(ctx.t("teams.tutor_already", team=team.name))
         return
     await teams.set_tutor(ctx.conn, team.id, tutor_id)
+    moved = await ticket_staff.follow_team_tutor(ctx, team.id, tutor_id)
     tutor = (await names(ctx.conn, [tutor_id]))[tutor_id]
-    await ctx.reply(ctx.t("teams.tutor_set", team=team.name, tutor=tutor))
+    await ctx.reply(ctx.t("teams.tutor_set", team=team.name, tutor=tutor, tickets=moved))
     await announce(ctx, team.id)
 
 

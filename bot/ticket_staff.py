@@ -194,6 +194,30 @@ async def send_to_tutor(ctx: Ctx, ticket: Ticket, headline: str = "tickets.card_
         await ctx.notify(ticket.tutor_id, key + suffix, part, not_before=not_before)
 
 
+async def follow_team_tutor(ctx: Ctx, team_id: int, tutor_id: int) -> int:
+    """A team's new tutor takes over its unclosed questions, so none waits for someone who
+    no longer tutors the team; those still waiting for an answer reach them as new cards."""
+    moved = 0
+    for ticket in await tickets.unclosed_of_team(ctx.conn, team_id):
+        if ticket.tutor_id == tutor_id or not await tickets.reassign(ctx.conn, ticket.id, tutor_id, ctx.now):
+            continue
+        moved += 1
+        fresh = await tickets.get(ctx.conn, ticket.id)
+        if fresh is not None and fresh.status != "answered":
+            await send_to_tutor(ctx, fresh, "tickets.card_reassigned")
+    return moved
+
+
+async def tutor_removed(ctx: Ctx, tutor_id: int) -> int:
+    """A tutor lost the role: their unclosed questions go to the coordinators at once."""
+    escalated = 0
+    for ticket in await tickets.unclosed_of_tutor(ctx.conn, tutor_id):
+        if ticket.status == "answered":
+            continue  # nothing waits; the intern's next message finds the team's new tutor
+        escalated += await escalate(ctx.conn, ctx.services, ticket.id, "tutor_removed", ctx.now)
+    return escalated
+
+
 async def reply_dialog(ctx: Ctx, dialog: Dialog) -> None:
     ticket = await ticket_input.find(ctx, dialog.ref)
     if ticket is None or not may_act(ctx, ticket):

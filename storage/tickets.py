@@ -206,6 +206,27 @@ async def reassign(
 # --- lists ----------------------------------------------------------------------------
 
 
+async def unclosed_of_team(conn: aiosqlite.Connection, team_id: int) -> list[Ticket]:
+    """Tickets of a team still with its tutor (not closed, not with the coordinators)."""
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM tickets WHERE team_id = ? AND status IN ('open', 'taken', 'answered')"
+        " ORDER BY created_at, id",
+        (team_id,),
+    )
+    return [_ticket(r) for r in rows]
+
+
+async def unclosed_of_tutor(conn: aiosqlite.Connection, tutor_id: int) -> list[Ticket]:
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM tickets WHERE tutor_id = ? AND status IN ('open', 'taken', 'answered')"
+        " ORDER BY created_at, id",
+        (tutor_id,),
+    )
+    return [_ticket(r) for r in rows]
+
+
 async def of_tutor(conn: aiosqlite.Connection, tutor_id: int) -> list[Ticket]:
     """A tutor's queue: what still needs them, oldest first."""
     rows = await fetchall(

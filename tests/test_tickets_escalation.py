@@ -207,3 +207,23 @@ async def test_stats_count_open_tickets_per_tutor(chat: ConsoleChat, clock: Fake
     assert "• нет тьютора: 1 (у координаторов: 1)" in stats
     assert "petr" not in stats
     assert "координаторам" in (await chat.say("/ticketstats", "tanya"))[0].text
+
+
+async def test_questions_follow_a_team_to_its_new_tutor_and_rise_when_a_tutor_is_removed(
+    chat: ConsoleChat,
+) -> None:
+    cast = await set_up(chat)
+    await ask(chat, "ivan", "Где шаблон плана?")
+    chat.new("tanya")
+    done = await press(chat, "alice", f"tm|tutor|{cast.teams['t1']}|{cast.ids['petr']}")
+    assert "Открытых вопросов передано новому тьютору: 1" in done[0].text
+    assert any("Вам передан вопрос #1" in r.text for r in chat.new("petr"))
+    moved = await ticket(chat, 1)
+    assert (moved.status, moved.tutor_id) == ("open", cast.ids["petr"])
+    assert "недоступен" in (await press(chat, "tanya", "tk|1|r"))[0].text
+
+    revoked = await press(chat, "alice", f"rv|{cast.ids['petr']}|tutor|yes")
+    await deliver(chat)
+    assert any("сняли роль" in r.text for r in revoked + chat.new("alice"))
+    escalated = await ticket(chat, 1)
+    assert escalated.status == "escalated"

@@ -18,6 +18,7 @@ from bot import (
     schedule_commands,
     team_forming,
     tickets,
+    unreachable,
 )
 from bot.services import Services
 
@@ -35,6 +36,7 @@ FEATURES: list[Callable[[Services], None]] = [
     reminders.register,
     schedule_commands.register,
     internship.register,
+    unreachable.register,
 ]
 
 

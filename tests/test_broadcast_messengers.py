@@ -40,7 +40,7 @@ async def test_broadcast_to_a_team_over_telegram(settings: Settings, clock: Fake
         assert tg.fake.texts_to(3003) == [] and tg.fake.texts_to(3004) == []
         assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
         await app.s.delivery.run_once()
-        report = tg.fake.texts_to(TG_COORDINATOR)[-1]
+        [report] = [t for t in tg.fake.texts_to(TG_COORDINATOR) if "Отчёт о рассылке" in t]
         assert "доставлено: 2" in report and "недоступны (заблокировали бота): 1" in report
 
 
@@ -61,7 +61,7 @@ async def test_broadcast_to_those_who_missed_a_stage_over_vk(settings: Settings,
         assert text.startswith("Дина, ждём видеоролик до ")
         assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
         await app.s.delivery.run_once()
-        report = vk.fake.texts_to(VK_COORDINATOR)[-1]
+        [report] = [t for t in vk.fake.texts_to(VK_COORDINATOR) if "Отчёт о рассылке" in t]
         assert "доставлено: 1" in report and "недоступны (заблокировали бота): 1" in report
 
 

@@ -239,6 +239,7 @@ async def move_person(ctx: Ctx, args: list[str]) -> None:
         await ctx.reply(ctx.t("teams.already_there", name=who, team=target.name))
         return
     await teams.put_member(ctx.conn, target.id, person_id, ctx.now)
+    await ticket_staff.follow_intern(ctx, person_id, target.id, target.tutor_id)
     await ctx.reply(ctx.t("teams.moved", name=who, team=target.name))
     await announce(ctx, target.id)
     if current is not None:

@@ -208,6 +208,21 @@ async def follow_team_tutor(ctx: Ctx, team_id: int, tutor_id: int) -> int:
     return moved
 
 
+async def follow_intern(ctx: Ctx, intern_id: int, team_id: int, tutor_id: int | None) -> None:
+    """An intern moved to another team: their questions go to that team's tutor (to the
+    coordinators at once when it has none), not to the tutor they left."""
+    for ticket in await tickets.move_intern(ctx.conn, intern_id, team_id):
+        if ticket.tutor_id == tutor_id:
+            continue
+        if tutor_id is None:
+            if ticket.status != "answered":
+                await escalate(ctx.conn, ctx.services, ticket.id, "no_tutor", ctx.now)
+        elif await tickets.reassign(ctx.conn, ticket.id, tutor_id, ctx.now):
+            fresh = await tickets.get(ctx.conn, ticket.id)
+            if fresh is not None and fresh.status != "answered":
+                await send_to_tutor(ctx, fresh, "tickets.card_reassigned")
+
+
 async def tutor_removed(ctx: Ctx, tutor_id: int) -> int:
     """A tutor lost the role: their unclosed questions go to the coordinators at once."""
     escalated = 0

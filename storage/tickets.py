@@ -206,6 +206,22 @@ async def reassign(
 # --- lists ----------------------------------------------------------------------------
 
 
+async def move_intern(conn: aiosqlite.Connection, intern_id: int, team_id: int) -> list[Ticket]:
+    """The intern changed team: their unclosed tickets belong to the new one. Returns those
+    still with a tutor (not escalated), for the caller to hand to the new team's tutor."""
+    await conn.execute(
+        "UPDATE tickets SET team_id = ? WHERE intern_id = ? AND status != 'closed'",
+        (team_id, intern_id),
+    )
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM tickets WHERE intern_id = ? AND status IN ('open', 'taken', 'answered')"
+        " ORDER BY created_at, id",
+        (intern_id,),
+    )
+    return [_ticket(r) for r in rows]
+
+
 async def unclosed_of_team(conn: aiosqlite.Connection, team_id: int) -> list[Ticket]:
     """Tickets of a team still with its tutor (not closed, not with the coordinators)."""
     rows = await fetchall(

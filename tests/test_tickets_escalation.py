@@ -227,3 +227,17 @@ async def test_questions_follow_a_team_to_its_new_tutor_and_rise_when_a_tutor_is
     assert any("сняли роль" in r.text for r in revoked + chat.new("alice"))
     escalated = await ticket(chat, 1)
     assert escalated.status == "escalated"
+
+
+async def test_an_interns_questions_follow_them_to_another_team(chat: ConsoleChat) -> None:
+    cast = await set_up(chat)
+    await ask(chat, "ivan", "Вопрос до перевода")
+    chat.new("tanya")
+    await press(chat, "alice", f"tm|mv|{cast.ids['ivan']}|{cast.teams['t2']}")
+    assert any("Вам передан вопрос #1" in r.text for r in chat.new("petr"))
+    moved = await ticket(chat, 1)
+    assert (moved.tutor_id, moved.team_id, moved.status) == (cast.ids["petr"], cast.teams["t2"], "open")
+    assert "недоступен" in (await press(chat, "tanya", "tk|1|r"))[0].text
+
+    await press(chat, "alice", f"tm|mv|{cast.ids['ivan']}|{cast.teams['t3']}")  # a team without a tutor
+    assert (await ticket(chat, 1)).status == "escalated"

@@ -238,6 +238,9 @@ class FakeVkServer(FakeServerBase):
         self.count_rate_errors = 0
         self.max_requests_per_s = 0
         self.lp_requests = 0
+        #: Long-poll requests that passed the key check since the key last changed: above
+        #: zero once the bot is listening with the current key (after any reconnection).
+        self.lp_listening = 0
         #: Every event ever injected, in order.
         self.events: list[JsonDict] = []
         #: One entry per message actually delivered: peer_id, message_id, params, time.
@@ -373,9 +376,12 @@ class FakeVkServer(FakeServerBase):
             if failed == 1:
                 return web.json_response({"failed": 1, "ts": str(self._next_seq)})
             self._lp_key = f"key{next(self._lp_keys)}"
+            self.lp_listening = 0
             return web.json_response({"failed": failed})
         if query.get("key") != self._lp_key:
             return web.json_response({"failed": 2})
+        self.lp_listening += 1
+        self._notify()
         try:
             ts = int(query.get("ts", ""))
         except ValueError:
@@ -710,6 +716,12 @@ class FakeVkServer(FakeServerBase):
             msg = "failed must be 1, 2 or 3"
             raise ValueError(msg)
         self._lp_failures.append(failed)
+
+    @property
+    def listening_again(self) -> bool:
+        """Every injected long-poll failure was answered and the bot polls with the new
+        key, so an event injected from now on is one it must receive."""
+        return not self._lp_failures and self.lp_listening > 0
 
     @staticmethod
     def client_info(lang_id: int = 0) -> JsonDict:

@@ -15,6 +15,7 @@ from bot.logging_setup import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from scenarios.loader import ProgrammeError, load_programme
 from scenarios.timeline import render_timeline
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("bot")
 STOP_GRACE_S = 2.0
@@ -36,15 +37,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-program":
         return check_program(args.file or settings.program_file, settings)
-    if args.command == "export":
-        return asyncio.run(export_to(settings, args.out))
-    if args.command in (None, "run"):
-        setup_logging(settings)
-        try:
-            return asyncio.run(run(settings))
-        except ProgrammeError as exc:
-            print(f"The programme file is wrong:\n{exc}", file=sys.stderr)
-            return 2
+    try:
+        if args.command == "export":
+            return asyncio.run(export_to(settings, args.out))
+        if args.command in (None, "run"):
+            setup_logging(settings)
+            try:
+                return asyncio.run(run(settings))
+            except ProgrammeError as exc:
+                print(f"The programme file is wrong:\n{exc}", file=sys.stderr)
+                return 2
+    except DatabaseUnavailable as exc:
+        print(f"Setting DATABASE_PATH: {exc}", file=sys.stderr)
+        return 2
     parser.print_help()
     return 2
 

@@ -6,15 +6,21 @@ with one line that names the setting instead of a traceback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PROGRAM = PACKAGE_ROOT / "scenarios" / "default_programme.yaml"
+
+TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+"""What aiogram accepts as a bot token: checked here, so a typo is one line, not a traceback."""
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+"""Telegram's rule for `secret_token` in setWebhook."""
 
 PLATFORM_ALIASES = {"tg": "telegram", "telegram": "telegram", "vk": "vk", "console": "console"}
 
@@ -33,7 +39,7 @@ class Settings(BaseSettings):
     telegram_bot_username: str = ""
     """Without the @; when set, invitations and /link codes also come as t.me deep links."""
     telegram_webhook_url: str = ""
-    telegram_webhook_secret: str = Field(default="", repr=False)
+    telegram_webhook_secret: str = Field(default="", repr=False, validate_default=True)
     telegram_webhook_listen: str = "0.0.0.0:8080"
     vk_group_token: str = Field(default="", repr=False)
     vk_group_id: int | None = None
@@ -81,20 +87,45 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone '{value}' (use e.g. Europe/Moscow)") from exc
         return value
 
-    @field_validator("telegram_api_url", "vk_api_url")
+    @field_validator("telegram_api_url", "vk_api_url", "telegram_webhook_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @model_validator(mode="after")
-    def _webhook_needs_secret(self) -> Settings:
-        if self.telegram_webhook_url and not self.telegram_webhook_secret:
-            raise ValueError(
-                "TELEGRAM_WEBHOOK_URL is set: set TELEGRAM_WEBHOOK_SECRET too (1-256 of A-Z a-z 0-9 _ -)"
-            )
-        return self
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: str) -> str:
+        """Never echo the value: it is a secret, and the line goes to a terminal or a log."""
+        if value and not TELEGRAM_TOKEN.match(value):
+            raise ValueError("does not look like a bot token from @BotFather (digits, a colon, then letters)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str, info: ValidationInfo) -> str:
+        """A webhook without its secret would accept updates from anyone on the internet."""
+        if info.data.get("telegram_webhook_url") and not value:
+            raise ValueError("TELEGRAM_WEBHOOK_URL is set: set this too (1-256 of A-Z a-z 0-9 _ -)")
+        if value and not WEBHOOK_SECRET.match(value):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
+        return value
+
+    @field_validator("vk_api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+\.\d+", value):
+            raise ValueError(f"'{value}' is not a VK API version (e.g. 5.199)")
+        return value
+
+    @field_validator("telegram_webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        _host, sep, port = value.rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"'{value}' is not host:port (e.g. 127.0.0.1:8080)")
+        return value
 
     def is_coordinator(self, platform: str, user_ref: str) -> bool:
         return (platform, user_ref) in self.coordinators

@@ -24,6 +24,10 @@ from storage import inline_sqlite
 log = logging.getLogger(__name__)
 
 
+class DatabaseUnavailable(Exception):
+    """The file cannot be created or opened at all (a wrong path, no rights, not SQLite)."""
+
+
 class Database:
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path) if str(path) != ":memory:" else path
@@ -39,14 +43,23 @@ class Database:
         return self._conn
 
     async def open(self) -> None:
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await inline_sqlite.connect(str(self.path), isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA synchronous=NORMAL")
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        """Open (creating the folder and file), set the pragmas, apply new migrations.
+
+        Failing to open at all is `DatabaseUnavailable`, which start-up turns into one
+        line naming DATABASE_PATH; a failing migration stays the SQLite error it is.
+        """
+        try:
+            if isinstance(self.path, Path):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = await inline_sqlite.connect(str(self.path), isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+            await self._conn.execute("PRAGMA foreign_keys=ON")
+            await self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        except (OSError, sqlite3.Error) as exc:
+            await self.close()
+            raise DatabaseUnavailable(f"cannot open {self.path}: {exc}") from exc
         await migrate(self)
 
     async def close(self) -> None:

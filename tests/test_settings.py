@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,12 @@ def test_coordinators_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DEFAULT_LOCALE", "de", "Setting DEFAULT_LOCALE:"),
         ("LOG_LEVEL", "loud", "Setting LOG_LEVEL:"),
         ("TELEGRAM_API_URL", "ftp://x", "Setting TELEGRAM_API_URL: must start with http"),
+        ("TELEGRAM_BOT_TOKEN", "SECRETabc", "Setting TELEGRAM_BOT_TOKEN: does not look like a bot token"),
+        ("TELEGRAM_WEBHOOK_LISTEN", "8080", "Setting TELEGRAM_WEBHOOK_LISTEN: '8080' is not host:port"),
+        ("TELEGRAM_WEBHOOK_URL", "bot.example.org", "Setting TELEGRAM_WEBHOOK_URL: must start with http"),
+        ("VK_API_VERSION", "latest", "Setting VK_API_VERSION: 'latest' is not a VK API version"),
+        ("VK_GROUP_ID", "club1", "Setting VK_GROUP_ID:"),
+        ("VK_REQUESTS_PER_S", "50", "Setting VK_REQUESTS_PER_S:"),
     ],
 )
 def test_wrong_value_is_one_line(
@@ -47,6 +54,25 @@ def test_wrong_value_is_one_line(
         load_settings(_env_file=None)
     assert fragment in str(caught.value)
     assert "\n" not in str(caught.value)
+    assert "SECRET" not in str(caught.value)  # a mistyped token is never echoed
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [("no-such-dir-parent/x/bot.sqlite3", "Not a directory"), ("junk.sqlite3", "file is not a database")],
+)
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path, path: str, reason: str) -> None:
+    (tmp_path / "junk.sqlite3").write_text("not a database", "utf-8")
+    (tmp_path / "no-such-dir-parent").write_text("a file, so no folder can be made under it", "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VK_"))}
+    env["DATABASE_PATH"] = str(tmp_path / path)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=PACKAGE_ROOT, env=env,
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    [line] = [x for x in result.stderr.strip().splitlines() if " INFO " not in x]
+    assert line.startswith("Setting DATABASE_PATH: cannot open ") and reason in line
 
 
 def test_start_up_stops_with_the_line(tmp_path: object) -> None:

@@ -139,7 +139,7 @@ async def run(settings: Settings) -> int:
             code = 1
     finally:
         # Stop taking updates; messenger adapters return once the update in hand is
-        # handled (the console may sit in a blocking read: it is cancelled after a grace).
+        # handled; anything still running after a short grace is cancelled.
         await asyncio.gather(*(adapter.stop() for adapter in adapters), return_exceptions=True)
         _, unfinished = await asyncio.wait(tasks, timeout=STOP_GRACE_S) if tasks else (set(), set())
         for task in unfinished:

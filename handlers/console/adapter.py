@@ -8,8 +8,13 @@ the bot as that user's message, exactly as a messenger would deliver it.
 from __future__ import annotations
 
 import asyncio
+import codecs
+import contextlib
+import io
+import os
 import shlex
 import sys
+import threading
 from typing import TextIO
 
 from bot.core import Core
@@ -131,23 +136,70 @@ class ConsoleAdapter:
         return True
 
     async def run(self, stream: TextIO | None = None) -> None:
-        """Read lines until end of input or `:quit`, without blocking the event loop."""
-        stream = stream or sys.stdin
+        """Read lines until end of input, `:quit` or `stop()`, without blocking the event loop."""
         self.out.write(f"internship-bot console. You are '{self.user}'. Type :help for help.\n")
         self.out.write("Напишите /start, чтобы начать.\n")
         self.out.flush()
-        while not self._stopping.is_set():
-            line = await asyncio.to_thread(stream.readline)
-            if not line:
-                break
-            if not await self.type(line):
-                break
+        lines = LineReader(stream or sys.stdin, asyncio.get_running_loop())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            while not self._stopping.is_set():
+                getter = asyncio.ensure_future(lines.queue.get())
+                await asyncio.wait({getter, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    break  # Ctrl-C / SIGTERM: do not wait for the operator's next Enter
+                line = getter.result()
+                if not line or not await self.type(line):
+                    break
+        finally:
+            stopping.cancel()
 
     async def stop(self) -> None:
         self._stopping.set()
 
     async def close(self) -> None:
         """Nothing to release: the terminal belongs to the operator."""
+
+
+class LineReader:
+    """Lines of the terminal from a daemon thread; "" marks the end of input.
+
+    A read from a terminal cannot be interrupted: in a pool thread (asyncio.to_thread)
+    it would keep the process alive after Ctrl-C until the operator pressed Enter. A
+    daemon thread is simply left behind at exit. It reads the file descriptor itself,
+    not `sys.stdin`, so no lock of Python's stdin buffer is held when the interpreter
+    shuts down.
+    """
+
+    def __init__(self, stream: TextIO, loop: asyncio.AbstractEventLoop) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self._loop = loop
+        threading.Thread(target=self._read, args=(stream,), name="console-input", daemon=True).start()
+
+    def _put(self, line: str) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the bot is exiting
+            self._loop.call_soon_threadsafe(self.queue.put_nowait, line)
+
+    def _read(self, stream: TextIO) -> None:
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            for line in iter(stream.readline, ""):
+                self._put(line)
+            self._put("")
+            return
+        decoder = codecs.getincrementaldecoder(getattr(stream, "encoding", None) or "utf-8")("replace")
+        pending = ""
+        while chunk := os.read(fd, 65536):
+            pending += decoder.decode(chunk)
+            *complete, pending = pending.split("\n")
+            for line in complete:
+                self._put(line + "\n")
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            self._put(pending)
+        self._put("")
 
 
 def _int(args: list[str], index: int, default: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,29 @@ def test_bundled_programme_covers_the_whole_practice() -> None:
     assert "работа каждого (video, link), 10–15 мин" in text
     assert "вопросов-подсказок: 8" in text and "материалов: 3" in text
     assert text.splitlines()[-1].startswith("условия сертификата: Заявка, Домашнее задание команды")
+
+
+def test_timeline_reminders_are_the_ones_the_bot_plans() -> None:
+    """check-program shows exactly the planner's reminders, for an intern in the programme's zone."""
+    from types import SimpleNamespace
+
+    from bot.reminders import Moments, plan_for
+    from scenarios.timeline import timeline
+
+    programme = parse_programme(GOOD)
+    reminded = [s for s in programme.stages if s.kind != "application" and s.deadline]
+    at = Moments(
+        events={e.id: programme.moment(e.starts_at) for e in programme.events},
+        deadlines={s.id: programme.moment(s.deadline) for s in reminded},  # type: ignore[arg-type]
+        opens={s.id: programme.moment(s.opens_at) if s.opens_at else None for s in reminded},
+    )
+    planned = plan_for(SimpleNamespace(programme=programme), 1, programme.zone, at,  # type: ignore[arg-type]
+                       programme.start - timedelta(days=1))
+    shown = [(moment, text) for moment, text in timeline(programme)
+             if text.startswith(("  напоминание:", "  сигнал:")) and "молчит 7d" not in text]
+    assert sorted(p.due_at for p in planned) == sorted(moment for moment, _ in shown)
+    assert not any("«Заявка»" in text for _, text in shown)  # applicants get no reminders
+    # A 48-hour reminder that would fall at 23:00 waits for the end of the quiet hours.
+    [homework_48h] = [m for m, t in shown if "2d до «Домашнее задание команды»" in t]
+    assert homework_48h.astimezone(programme.zone).strftime("%H:%M") == "08:00"
+    assert any("утро дня срока «Видеоролик мероприятия»" in t for _, t in shown)

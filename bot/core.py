@@ -99,6 +99,7 @@ class Core:
             route = router.commands.get(name)
             if route is None:
                 await ctx.reply(ctx.t("common.unknown_command", command="/" + name))
+                await self.reprompt_form(ctx)
             elif not allowed(route, ctx):
                 await self.refuse(ctx, route.roles)
             else:
@@ -122,6 +123,12 @@ class Core:
         """An old or unknown button: say so, then show where the person really is."""
         await ctx.reply(ctx.t("common.stale_button"))
         await self.resume(ctx)
+
+    async def reprompt_form(self, ctx: Ctx) -> None:
+        """In the middle of a form, ask its question again: the person stays at that step."""
+        dialog = await dialogs.get(ctx.conn, ctx.person.id)
+        if dialog is not None and dialog.kind == "form":
+            await self.s.forms.prompt(ctx, dialog.ref)
 
     async def resume(self, ctx: Ctx) -> None:
         dialog = await dialogs.get(ctx.conn, ctx.person.id)

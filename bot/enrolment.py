@@ -95,13 +95,14 @@ async def help_(ctx: Ctx) -> None:
     lines = [ctx.t("help.intro", title=pick(programme.title, ctx.lang))]
     dialog = await dialogs.get(ctx.conn, ctx.person.id)
     latest = await applications.latest_for(ctx.conn, ctx.person.id)
-    if dialog is not None and dialog.kind == "form":
+    in_form = dialog is not None and dialog.kind == "form"
+    if dialog is not None and in_form:
         progress = await forms.get(ctx.conn, ctx.person.id, dialog.ref)
         total = len(programme.form(dialog.ref).questions)
         step = (progress.step if progress else 0) + 1
+        key = "help.where_review" if progress is not None and progress.status == REVIEW else "help.where_form"
         lines.append(
-            ctx.t("help.where_form", form=ctx.services.forms.title(ctx, dialog.ref),
-                  step=min(step, total), total=total)
+            ctx.t(key, form=ctx.services.forms.title(ctx, dialog.ref), step=min(step, total), total=total)
         )
     elif ctx.has_role("coordinator"):
         count = len(await applications.pending(ctx.conn, 1000))
@@ -120,6 +121,10 @@ async def help_(ctx: Ctx) -> None:
         listed = "\n".join(f"/{name} — {ctx.t(f'commands.{name}')}" for name in names)
         lines.append(ctx.t("help.commands", commands=listed))
     await ctx.reply("\n\n".join(lines))
+    if dialog is not None and in_form:
+        # The question itself comes last: it is what to do next, and its buttons are
+        # the ones at hand (the console presses the newest message's buttons).
+        await ctx.services.forms.prompt(ctx, dialog.ref)
 
 
 async def submitted(ctx: Ctx, progress: FormProgress) -> None:

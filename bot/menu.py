@@ -17,7 +17,7 @@ from bot.router import Handler
 from bot.services import Services
 from scenarios.models import pick
 from scenarios.stage_work import action_key, later_stages, needs_work
-from storage import openings, persons, stages, teams
+from storage import dialogs, openings, persons, stages, teams
 from storage.completion import completion
 from storage.stages import FINISHED
 
@@ -44,11 +44,13 @@ def rows(texts: Texts, lang: str) -> list[list[Button]]:
 
 
 def _with_menu(help_handler: Handler) -> Handler:
-    """/help (and the answer to an idle message) ends with the menu for interns."""
+    """/help (and the answer to an idle message) ends with the menu for interns outside a form."""
 
     async def help_with_menu(ctx: Ctx) -> None:
         await help_handler(ctx)
-        if ctx.has_role("intern"):
+        dialog = await dialogs.get(ctx.conn, ctx.person.id)
+        in_form = dialog is not None and dialog.kind == "form"
+        if ctx.has_role("intern") and not in_form:  # in a form, its question comes last (/menu still works)
             await ctx.reply(ctx.t("menu.title"), rows(ctx.services.texts, ctx.lang))
 
     return help_with_menu

@@ -128,8 +128,7 @@ async def test_bad_inputs_keep_the_step_and_answers(chat: ConsoleChat) -> None:
             assert replies == []
             continue
         assert expected in texts(replies), (line, texts(replies))
-        if not line.startswith("/"):
-            assert "Вопрос 2 из 7" in replies[-1].text
+        assert "Вопрос 2 из 7" in replies[-1].text  # the same question again, a command too
     await chat.say("maria@example.ru")
     assert "Вопрос 3 из 7" in chat.last().text
     await chat.say("/back")
@@ -209,7 +208,18 @@ async def test_help_says_where_the_person_is(chat: ConsoleChat) -> None:
     await chat.say("/start")
     await chat.say(APPLICATION[0])
     where = await chat.say("/help")
-    assert "вопрос 2 из 7" in where[-1].text
+    assert "вопрос 2 из 7" in where[0].text and "Ответьте на него ниже" in where[0].text
+    # ...and what to do next comes last: the question itself, with its buttons at hand.
+    assert where[-1].text.startswith("Вопрос 2 из 7") and "электронной почты" in where[-1].text
+    for answer in APPLICATION[1:]:
+        await chat.say(answer)
+    tz = await chat.say("/help")
+    assert tz[-1].buttons and "часовой пояс" in tz[-1].text
+    await chat.say("2")  # the number presses the re-shown question's button: Moscow
+    assert "Вопрос 7 из 7" in chat.last().text
+    await chat.say("1")  # consent
+    summary = await chat.say("/help")
+    assert "Осталось проверить ответы" in summary[0].text and "Проверьте" in summary[-1].text
     coordinator = await chat.say("/help", "alice")
     assert "координатор" in coordinator[-1].text.lower()
 

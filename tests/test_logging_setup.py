@@ -53,3 +53,18 @@ def test_scheduler_ticks_do_not_flood_the_log(log_stream: io.StringIO) -> None:
     out = log_stream.getvalue()
     assert "Scheduler.tick" not in out
     assert "started" in out
+
+
+def test_tracebacks_are_masked_too(log_stream: io.StringIO) -> None:
+    """An exception's text is printed by the formatter, after any filter ran: mask it there."""
+    try:
+        try:
+            raise ConnectionError(f"POST https://api.telegram.org/bot{TG_TOKEN}/getUpdates failed")
+        except ConnectionError as exc:
+            raise ValueError("input_value='maria.ivanova@example.ru' is not valid") from exc
+    except ValueError:
+        logging.getLogger("bot.core").exception("handler failed on an update from %s", "telegram")
+    out = log_stream.getvalue()
+    assert "Traceback" in out and "handler failed on an update from telegram" in out
+    assert TG_TOKEN not in out and "maria.ivanova@example.ru" not in out
+    assert "/bot***/getUpdates" in out and "***@***" in out

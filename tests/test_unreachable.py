@@ -39,6 +39,9 @@ async def test_the_tutor_hears_once_and_the_flag_clears_when_the_intern_is_back(
 
     queue = (await chat.say("/queue", "tanya"))[0].text
     assert "Иван Петров: не получает сообщений бота" in queue
+    board = (await chat.say("/tickets", "alice"))[0].text  # the coordinators see everyone lost
+    assert "Иван Петров: не получает сообщений бота" in board
+    assert sum("не получает сообщений бота" in line for line in board.splitlines()) == 2
 
     await chat.say("/help", "ivan")  # he unblocked the bot and wrote again
     await tick(chat)

@@ -105,3 +105,27 @@ async def test_webhook_mode_checks_the_secret(
         sent = len(fake.texts_to(INTERN))
         status, _ = await fake.post_update_to(url, forged, "s3cr3t")
         assert status == 200 and len(fake.texts_to(INTERN)) > sent
+
+
+async def test_command_menu_follows_roles_granted_and_revoked_while_running(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with telegram_chat(settings, clock, adapter_kw={"menu_refresh_s": 0}) as tg:
+        await tg.say(INTERN, "/help")
+        sent = len(tg.fake.calls("setMyCommands"))
+        await tg.say(INTERN, "/help")
+        assert len(tg.fake.calls("setMyCommands")) == sent  # nothing changed: nothing re-sent
+        tutor = json.dumps([{"chat_id": INTERN, "type": "chat"}, ""], sort_keys=True)
+        assert tutor not in tg.fake.commands
+        async with tg.app.s.db.transaction() as conn:
+            account = await persons.find_account(conn, "telegram", str(INTERN))
+            assert account is not None
+            await persons.grant_role(conn, account.person_id, "tutor", clock.now())
+        await tg.say(INTERN, "/help")  # the next poll after the grant rebuilds the menus
+        assert "teams" in [c["command"] for c in tg.fake.commands[tutor]]
+        assert len(tg.fake.calls("setMyCommands")) == sent + 1  # only the changed chat
+        async with tg.app.s.db.transaction() as conn:
+            await persons.revoke_role(conn, account.person_id, "tutor")
+        await tg.say(INTERN, "/help")
+        assert tutor not in tg.fake.commands  # deleteMyCommands: back to the default menu
+        assert [c["ok"] for c in tg.fake.calls("deleteMyCommands")] == [True]

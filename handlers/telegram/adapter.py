@@ -27,13 +27,16 @@ from bot.core import Core
 from bot.messages import DeliveryError, Reply
 from handlers.telegram import mapping, render
 from handlers.telegram.errors import delivery_error
-from handlers.telegram.menu import Menu
+from handlers.telegram.menu import Menu, MenuScope
 from handlers.text_split import split_text, utf16_len
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 25
 MAX_BACKOFF = 30.0
+MENU_REFRESH_S = 60.0
+"""How often the command menus are rebuilt, so a role granted or revoked while the bot
+runs shows in that person's menu within about a minute, not at the next start."""
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -63,6 +66,7 @@ class TelegramAdapter:
         webhook_secret: str = "",
         webhook_listen: str = "0.0.0.0:8080",
         menus: Callable[[], Awaitable[list[Menu]]] | None = None,
+        menu_refresh_s: float = MENU_REFRESH_S,
     ) -> None:
         self.core = core
         self.bot = make_bot(token, api_url)
@@ -73,7 +77,11 @@ class TelegramAdapter:
         self.webhook_port: int | None = None
         """The port the webhook server really listens on (useful with port 0)."""
         self.menus = menus
-        """Builds the command menus at start (they read the roles from the database)."""
+        """Builds the command menus (they read the roles from the database)."""
+        self.menu_refresh_s = menu_refresh_s
+        self._menus_set: dict[tuple[str, str | None], tuple[MenuScope, list[tuple[str, str]]]] = {}
+        """(scope, language) -> (scope object, commands) as Telegram has them now."""
+        self._menus_at: float | None = None
         self._user_locks: dict[int, asyncio.Lock] = {}
         self._stopping = asyncio.Event()
         self._poll: asyncio.Future[list[Update]] | None = None
@@ -179,21 +187,43 @@ class TelegramAdapter:
             self._finished.set()
 
     async def set_menus(self) -> None:
-        """setMyCommands for every scope and language; a failure only costs the menu."""
+        """setMyCommands for every scope and language that changed; deleteMyCommands for a
+        chat whose person no longer has a staff role. A failure only costs the menu."""
         if self.menus is None:
             return
+        self._menus_at = asyncio.get_running_loop().time()
         try:
             menus = await self.menus()
         except Exception:
             log.exception("building the command menus failed")
             return
-        for menu in menus:
+        wanted = {(menu.scope.model_dump_json(), menu.language_code): menu for menu in menus}
+        for key, menu in wanted.items():
+            commands = [(c.command, c.description) for c in menu.commands]
+            if key in self._menus_set and self._menus_set[key][1] == commands:
+                continue
             try:
                 await self.bot.set_my_commands(
                     menu.commands, scope=menu.scope, language_code=menu.language_code
                 )
             except Exception as exc:
                 log.warning("setMyCommands failed for %s: %s", menu.scope.type, exc)
+                continue
+            self._menus_set[key] = (menu.scope, commands)
+        for key in [k for k in self._menus_set if k not in wanted]:
+            scope, _ = self._menus_set[key]
+            try:
+                await self.bot.delete_my_commands(scope=scope, language_code=key[1])
+            except Exception as exc:
+                log.warning("deleteMyCommands failed: %s", exc)
+                continue
+            del self._menus_set[key]
+
+    async def refresh_menus(self) -> None:
+        """set_menus() again once `menu_refresh_s` has passed since the last time."""
+        now = asyncio.get_running_loop().time()
+        if self._menus_at is None or now - self._menus_at >= self.menu_refresh_s:
+            await self.set_menus()
 
     # --- webhook mode ------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -221,6 +251,7 @@ class TelegramAdapter:
             return web.Response(status=400)
         async with self._in_order_for(mapping.user_key(update)):
             await self.handle_update(update)
+        await self.refresh_menus()
         return web.Response()
 
     async def _serve_webhook(self) -> None:
@@ -286,6 +317,7 @@ class TelegramAdapter:
             if updates:
                 await self.handle_updates(updates)
                 self._offset = updates[-1].update_id + 1
+            await self.refresh_menus()
 
     async def stop(self) -> None:
         """Stop taking updates; the batch in hand is finished and confirmed to Telegram."""

@@ -4,8 +4,9 @@ Everyone gets the commands open to all (in the default language, and in the othe
 language for people whose Telegram speaks it); every tutor and coordinator known at
 start gets, in their own chat scope, the commands of their roles too. A command appears
 only when its feature gave it a `commands.<command>` text, so the menu never shows an
-undocumented one. Roles granted later show in the menu from the next start; the
-commands themselves work at once (the router checks roles on every update).
+undocumented one. The adapter rebuilds the menus about once a minute, so a role granted
+or revoked while the bot runs shows in that chat's menu soon after; the commands
+themselves work at once (the router checks roles on every update).
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ LANGUAGES = ("ru", "en")
 STAFF_ROLES = ("tutor", "coordinator")
 
 
+MenuScope = BotCommandScopeDefault | BotCommandScopeChat
+
+
 @dataclass(frozen=True, slots=True)
 class Menu:
-    scope: BotCommandScopeDefault | BotCommandScopeChat
+    scope: MenuScope
     language_code: str | None
     commands: list[BotCommand]
 

@@ -76,6 +76,7 @@ async def test_one_process_serves_telegram_and_vk_and_stops_cleanly(tmp_path: Pa
         assert len(tg.texts_to(INTERN)) > replies_before  # the update in hand was answered
         assert tg.pending_updates() == []  # ...and confirmed to Telegram
         assert TG_TOKEN not in log and VK_TOKEN not in log
+        assert not [answer for answer in APPLICATION if answer in log]  # no personal data either
         with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
             statuses = dict(db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
             saved_ts = db.execute("SELECT value FROM adapter_state WHERE key = 'vk.longpoll_ts'").fetchone()

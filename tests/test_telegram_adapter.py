@@ -217,3 +217,22 @@ async def test_a_resent_update_is_answered_once(settings: Settings, clock: FakeC
         await tg.handled(update["update_id"])
         texts = tg.fake.texts_to(7007)
         assert len(texts) == 2 and "Вопрос 1 из 7" in texts[-1]  # welcome + question, once
+
+
+async def test_every_file_kind_goes_by_its_own_method_with_the_text(fake: FakeTelegramServer) -> None:
+    """A file Telegram already has (an intern's voice, video, photo...) is re-sent by its id."""
+    adapter = TelegramAdapter(Recorder(), token=TOKEN, api_url=fake.base_url)  # type: ignore[arg-type]
+    kinds = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice", "audio": "sendAudio",
+             "animation": "sendAnimation", "video_note": "sendVideoNote", "sticker": "sendSticker",
+             "document": "sendDocument"}
+    for kind, method in kinds.items():
+        before = len(fake.texts_to(USER))
+        file = OutFile(f"{kind}.bin", file_id=f"FILE-{kind}", kind=kind)  # type: ignore[arg-type]
+        buttons = [[Button("Ответить", "t|1")]]
+        await adapter.send(str(USER), Reply(f"Вопрос от Марии ({kind})", buttons=buttons, file=file))
+        [call] = [c for c in fake.calls(method) if c["params"].get(kind) == f"FILE-{kind}"]
+        assert call["ok"], call
+        shown = fake.texts_to(USER)[before:]
+        assert any(f"Вопрос от Марии ({kind})" in t for t in shown), (kind, shown)  # never lost
+        assert call["params"].get("reply_markup") is not None  # the buttons stay with the file
+    await adapter.close()

@@ -122,7 +122,8 @@ class TelegramAdapter:
         )
         caption: str | None = None
         texts = split_text(reply.text) if reply.text.strip() else []
-        if reply.file is not None and len(texts) == 1 and utf16_len(texts[0]) <= render.CAPTION_LIMIT:
+        captioned = reply.file is not None and reply.file.kind not in render.NO_CAPTION
+        if captioned and len(texts) == 1 and utf16_len(texts[0]) <= render.CAPTION_LIMIT:
             caption, texts = texts[0], []
         steps: list[Callable[[], Awaitable[Message]]] = []
         for i, text in enumerate(texts):

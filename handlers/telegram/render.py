@@ -49,3 +49,5 @@ SEND_METHOD = {
     "sticker": "send_sticker",
 }
 """aiogram `Bot` method per file kind; everything else goes as a document."""
+NO_CAPTION = frozenset({"sticker", "video_note"})
+"""sendSticker and sendVideoNote take no caption: the text goes as a message before them."""

@@ -238,3 +238,20 @@ async def test_the_card_names_the_first_stage_still_waiting(chat: ConsoleChat) -
     await ask(chat, "ivan", "Что исправить в ДЗ?")
     assert "Этап: Домашнее задание команды\n" in chat.new("tanya")[0].text
     assert (await ticket(chat, 1)).stage_id == "homework"
+
+
+async def test_a_reply_to_the_taken_note_answers_the_ticket(chat: ConsoleChat) -> None:
+    """"Question #1 is yours" is the tutor's newest message about the ticket: a messenger
+    reply to it answers the intern, like a reply to the card."""
+    await set_up(chat)
+    await ask(chat, "ivan", "Где шаблон?")
+    await press(chat, "tanya", "tk|1|t")
+    chat.new("ivan")
+    async with chat.app.s.db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET message_ref = 'm-taken' WHERE idem_key LIKE 'tk:1:takenok:%'")
+    chat.as_user("tanya")
+    await chat.send(text="В материалах этапа.", reply_to_ref="m-taken")
+    assert "Ответ на вопрос #1 отправлен" in chat.new("tanya")[0].text
+    answer = chat.new("ivan")
+    assert len(answer) == 1 and "В материалах этапа." in answer[0].text
+    assert (await ticket(chat, 1)).status == "answered"

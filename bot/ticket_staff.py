@@ -323,8 +323,9 @@ async def _ticket_lines(
     for ticket in shown[:LIST_LIMIT]:
         intern = await ticket_cards.person_label(ctx.conn, ticket.intern_id)
         age = ticket_cards.duration(texts, ctx.lang, ctx.now - ticket.created_at)
-        line = (f"{ticket_cards.STATUS_ICON[ticket.status]} #{ticket.id} · {intern} · "
-                f"{ticket_cards.quote(ticket.question, 60)} · {age}")
+        first = await tickets.first_message(ctx.conn, ticket.id)
+        asked = ticket_cards.question_of(texts, ctx.lang, ticket, first, 60)
+        line = f"{ticket_cards.STATUS_ICON[ticket.status]} #{ticket.id} · {intern} · {asked} · {age}"
         if with_tutor:
             tutor = (await ticket_cards.person_label(ctx.conn, ticket.tutor_id)
                      if ticket.tutor_id else ctx.t("tickets.no_tutor"))

@@ -17,7 +17,7 @@ from bot.router import Handler
 from bot.services import Services
 from scenarios.models import pick
 from scenarios.stage_work import action_key, later_stages, needs_work
-from storage import openings, persons, stages, teams
+from storage import dialogs, openings, persons, stages, teams
 from storage.completion import completion
 from storage.stages import FINISHED
 
@@ -44,12 +44,13 @@ def rows(texts: Texts, lang: str) -> list[list[Button]]:
 
 
 def _with_menu(help_handler: Handler) -> Handler:
-    """/help (and the answer to an idle message) ends with the menu for interns."""
+    """/help (and the answer to an idle message) ends, for interns, with what to do now
+    and the menu: the help text itself cannot know which stage is open or what waits."""
 
     async def help_with_menu(ctx: Ctx) -> None:
         await help_handler(ctx)
         if ctx.has_role("intern"):
-            await ctx.reply(ctx.t("menu.title"), rows(ctx.services.texts, ctx.lang))
+            await whats_next(ctx)
 
     return help_with_menu
 
@@ -78,6 +79,8 @@ async def whats_next(ctx: Ctx) -> None:
     statuses = await stages.statuses_of(ctx.conn, ctx.person.id)
     lines: list[str] = []
     buttons: list[list[Button]] = []
+    dialog = await dialogs.get(ctx.conn, ctx.person.id)
+    draft = dialog.data.get("items", []) if dialog and dialog.kind == "homework" else []
     for stage in later_stages(programme):
         status = statuses.get(stage.id)
         title = pick(stage.title, ctx.lang)
@@ -88,6 +91,9 @@ async def whats_next(ctx: Ctx) -> None:
             key = "menu.todo_returned" if status == "returned" else "menu.todo"
             when = _when(ctx, deadline) if deadline else ""
             lines.append(ctx.t(key, title=title, deadline=when))
+            if draft and dialog is not None and dialog.ref == stage.id:
+                lines.append(ctx.t("menu.draft", count=len(draft)))
+                buttons.append([Button(ctx.t("hw.send", count=len(draft)), "hw|send")])
             label = f"{ctx.t(action_key(stage))}: {title}"
             buttons.append([Button(label[:60], f"go|{stage.id}")])
         elif status == "submitted" and stage.submission is not None:

@@ -220,3 +220,38 @@ async def test_erasing_an_intern_removes_what_they_handed_in(chat: ConsoleChat, 
         assert await absences.absent(conn) == []
         rows = await fetchall(conn, "SELECT items, status, version FROM submissions")
     assert [(r["items"], r["status"], r["version"]) for r in rows] == [("[]", "submitted", 1)]
+
+
+async def test_help_start_and_submit_again_keep_the_intern_on_track(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    """/help and /start say what to do now (not "wait for the stage" while one is open), and
+    pressing "Submit" again from the menu keeps the unsent draft instead of wiping it."""
+    clock.set(BEFORE_START)
+    await enrol_cohort(chat)
+    before = texts(await chat.say("/help", "ann"))
+    assert "Дальше: Встреча 1" in before and "menu|next" in payloads(chat.all("ann")[-1:])
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    for user in WATCHERS:
+        chat.new(user)
+
+    helped = await chat.say("/help", "ann")
+    assert "Сейчас: «Проблематизация и погружение»" in texts(helped)
+    assert {"go|problematisation", "go|homework", "menu|next"} <= set(payloads(helped[-1:]))
+    started = await chat.say("/start", "ann")
+    assert "уже одобрена" in started[0].text and "go|homework" in payloads(started)
+
+    await press(chat, "ann", "go|homework")
+    await chat.say("Цели мероприятия", "ann")
+    await send_file(chat, "ann", kind="document", file_id="d-1", name="plan.docx", size=1000)
+    nxt = await press(chat, "ann", "menu|next")
+    assert "В черновике частей: 2" in texts(nxt) and "hw|send" in payloads(nxt)
+    again = await press(chat, "ann", "go|homework")
+    assert "В черновике уже частей: 2" in texts(again) and "hw|send" in payloads(again)
+    assert "Добавлено: 3" in texts(await chat.say("Задачи мероприятия", "ann"))
+    in_draft = texts(await chat.say("/help", "ann"))
+    assert "В черновике частей: 3" in in_draft
+    await press(chat, "ann", "hw|send")
+    card = chat.new("tom")[-1].text
+    assert "Цели мероприятия" in card and "plan.docx" in card and "Задачи мероприятия" in card

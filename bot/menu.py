@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import timetable
+from bot import people, timetable
 from bot.context import Ctx
 from bot.i18n import Texts
 from bot.local_time import local
@@ -17,7 +17,7 @@ from bot.router import Handler
 from bot.services import Services
 from scenarios.models import pick
 from scenarios.stage_work import action_key, later_stages, needs_work
-from storage import dialogs, openings, persons, stages, teams
+from storage import dialogs, openings, stages, teams
 from storage.completion import completion
 from storage.stages import FINISHED
 
@@ -143,9 +143,9 @@ async def progress(ctx: Ctx) -> None:
     lines = [ctx.t("myprogress.title")]
     team = await teams.team_of(ctx.conn, ctx.person.id)
     if team is not None:
-        tutor = await persons.get_person(ctx.conn, team.tutor_id) if team.tutor_id else None
-        lines.append(ctx.t("myprogress.team", team=team.name,
-                           tutor=(tutor.full_name if tutor and tutor.full_name else "—")))
+        # the same name /myteam and the team announcement give (full name, else messenger name)
+        tutor = (await people.names(ctx.conn, [team.tutor_id]))[team.tutor_id] if team.tutor_id else "—"
+        lines.append(ctx.t("myprogress.team", team=team.name, tutor=tutor))
     for stage in programme.stages:
         status = statuses.get(stage.id) or "not_open"
         lines.append(f"• {pick(stage.title, ctx.lang)}: {ctx.t(f'myprogress.status.{status}')}")

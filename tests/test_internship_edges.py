@@ -255,3 +255,17 @@ async def test_help_start_and_submit_again_keep_the_intern_on_track(
     await press(chat, "ann", "hw|send")
     card = chat.new("tom")[-1].text
     assert "Цели мероприятия" in card and "plan.docx" in card and "Задачи мероприятия" in card
+
+
+async def test_my_progress_names_a_tutor_who_never_filled_in_an_application(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    """An invited tutor has no full name: "My progress" shows their messenger name, as
+    /myteam does, rather than "—" as if the team had no tutor."""
+    clock.set(BEFORE_START)
+    ids = await enrol_cohort(chat)
+    async with chat.app.s.db.transaction() as conn:
+        await conn.execute("UPDATE persons SET full_name = NULL WHERE id = ?", (ids["tom"],))
+    progress = texts(await press(chat, "ann", "menu|progress"))
+    assert "Команда: Команда A, тьютор: tom" in progress
+    assert "Тьютор: tom" in texts(await chat.say("/myteam", "ann"))

@@ -8,7 +8,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import Settings
 from scenarios.models import Submission, VideoRules
-from storage import absences, stages
+from storage import absences, persons, stages
 from storage.db import fetchall, fetchone
 from storage.erasure import erase
 from tests.conftest import ConsoleChat, make_chat, texts
@@ -269,3 +269,27 @@ async def test_my_progress_names_a_tutor_who_never_filled_in_an_application(
     progress = texts(await press(chat, "ann", "menu|progress"))
     assert "Команда: Команда A, тьютор: tom" in progress
     assert "Тьютор: tom" in texts(await chat.say("/myteam", "ann"))
+
+
+async def test_an_answer_being_edited_can_be_kept_with_one_tap(chat: ConsoleChat, clock: FakeClock) -> None:
+    """Correcting only the e-mail for the certificate must not mean retyping the full name."""
+    clock.set(BEFORE_START)
+    ids = await enrol_cohort(chat)
+    clock.set(chat.app.s.programme.moment("start+29d 19:00"))
+    await tick(chat)
+    clock.advance(hours=6)
+    await chat.app.s.delivery.run_once()
+    await press(chat, "ann", "go|final")
+    name_step = await press(chat, "ann", "fin|final|edit")
+    assert "Сейчас указано: Антонова Анна Сергеевна" in texts(name_step)
+    keep = [p for p in payloads(name_step) if p.endswith("|keep")]
+    assert keep, payloads(name_step)
+    email_step = await press(chat, "ann", keep[0])
+    assert "Вопрос 2 из 2" in texts(email_step)
+    summary = await chat.say("anna.new@example.ru", "ann")
+    assert "Антонова Анна Сергеевна" in texts(summary) and "anna.new@example.ru" in texts(summary)
+    assert "старого сообщения" in texts(await press(chat, "ann", keep[0]))  # an old button
+    await chat.say("1", "ann")
+    async with chat.app.s.db.read() as conn:
+        ann = await persons.get_person(conn, ids["ann"])
+    assert (ann.full_name, ann.email) == ("Антонова Анна Сергеевна", "anna.new@example.ru")

@@ -203,6 +203,10 @@ async def staff_card(
     stage = programme.stage(ticket.stage_id) if ticket.stage_id and _has_stage(
         programme, ticket.stage_id) else None
     is_tutor = ticket.tutor_id == reader_id
+    # A stage the intern already finished (e.g. the application, before stage 1 opens) is
+    # where they are between stages: say so, or "Stage: Application" reads as still applying.
+    stage_status = (await stages.status(conn, ticket.intern_id, stage.id)) if stage else None
+    done = stage_status if stage_status in stages.FINISHED else None
 
     def build(lang: str) -> Reply:
         lines = [texts.get(lang, headline, id=ticket.id, icon=STATUS_ICON[ticket.status],
@@ -211,7 +215,8 @@ async def staff_card(
                                team=team.name if team else texts.get(lang, "tickets.no_team")))
         if stage is not None:
             lines.append(texts.get(lang, "tickets.card_stage", stage=pick(stage.title, lang),
-                                   step=ticket.step or ""))
+                                   step=ticket.step or "",
+                                   done=texts.get(lang, f"myprogress.status.{done}") if done else ""))
         lines.append(texts.get(lang, "tickets.card_asked",
                                at=local_time(programme, ticket.created_at)))
         if coordinator:

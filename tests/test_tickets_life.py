@@ -287,3 +287,14 @@ async def test_cancelling_a_question_leaves_the_intern_with_the_menu(chat: Conso
     await press(chat, "tanya", "tk|1|r")
     staff = await press(chat, "tanya", "askno")  # a tutor cancelling an answer gets no intern menu
     assert "отменено" in staff[0].text and payloads(staff[0]) == []
+
+
+async def test_between_stages_the_card_says_the_last_stage_is_done(chat: ConsoleChat) -> None:
+    """Approved, nothing open yet: "Stage: Application" alone would read as still applying."""
+    from storage import stages
+
+    cast = await set_up(chat)
+    async with chat.app.s.db.transaction() as conn:
+        await stages.set_status(conn, cast.ids["ivan"], "application", "accepted", chat.app.s.clock.now())
+    await ask(chat, "ivan", "Когда первая встреча?")
+    assert "Этап: Заявка (принято ✅)" in chat.new("tanya")[0].text

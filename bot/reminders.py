@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -21,7 +21,14 @@ import aiosqlite
 from bot import menu, timetable
 from bot.clock import to_iso
 from bot.context import notify
-from bot.local_time import after_quiet_hours, before_event, local_morning_before, spoken, zone_of
+from bot.local_time import (
+    MORNING_MARGIN,
+    after_quiet_hours,
+    before_event,
+    local_morning_before,
+    spoken,
+    zone_of,
+)
 from bot.messages import Button, Reply
 from bot.services import Services
 from scenarios.models import Programme, Stage, pick
@@ -38,8 +45,6 @@ BATCH = 100
 """Rows per transaction: short ones (~10 ms), so updates from people interleave with a burst."""
 MAX_BATCHES_PER_TICK = 100
 """Catching up after downtime: at most 10,000 rows per tick, the rest on the next ones."""
-MORNING_MARGIN = timedelta(hours=1)
-"""The "deadline morning" reminder is moved a day earlier when the deadline is this close."""
 
 
 def register(s: Services) -> None:

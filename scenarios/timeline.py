@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.local_time import MORNING_MARGIN, after_quiet_hours, local_morning_before
 from scenarios.models import Programme, Stage, pick
 
 WEEKDAYS = {"ru": ["пн", "вт", "ср", "чт", "пт", "сб", "вс"],
@@ -14,13 +15,15 @@ LABELS = {
            "questions": "вопросов", "prompts": "вопросов-подсказок", "materials": "материалов",
            "team": "работа команды", "person": "работа каждого", "minutes": "мин",
            "by_coordinator": "открывает координатор (/openstage)",
-           "completion": "условия сертификата"},
+           "completion": "условия сертификата", "morning": "утро дня срока",
+           "quiet": "тихие часы — придёт в"},
     "en": {"start": "programme starts", "event": "event", "opens": "stage opens",
            "deadline": "stage deadline", "reminder": "reminder", "before": "before",
            "questions": "questions", "prompts": "prompting questions", "materials": "materials",
            "team": "team work", "person": "each intern's work", "minutes": "min",
            "by_coordinator": "opened by a coordinator (/openstage)",
-           "completion": "certificate requires"},
+           "completion": "certificate requires", "morning": "the morning of the deadline",
+           "quiet": "quiet hours — sent at"},
 }
 
 
@@ -46,8 +49,23 @@ def timeline(programme: Programme, lang: str = "ru") -> list[tuple[datetime, str
             items.append((at, f"{words['deadline']}: {title} [{stage.id}]"))
             for offset in programme.reminder_offsets("deadline"):
                 note = f"  {words['reminder']}: {_dur(offset)} {words['before']} «{title}»"
-                items.append((at - offset, note))
+                items.append((at - offset, note + _quiet_note(programme, at - offset, at, words)))
+            morning_at = programme.reminders.deadline_morning
+            if morning_at:
+                morning = local_morning_before(at, programme.zone, morning_at, MORNING_MARGIN)
+                note = f"  {words['reminder']}: {words['morning']} «{title}»"
+                items.append((morning, note + _quiet_note(programme, morning, at, words)))
     return sorted(items, key=lambda item: item[0])
+
+
+def _quiet_note(programme: Programme, moment: datetime, deadline: datetime,
+                words: dict[str, str]) -> str:
+    """Deadline reminders wait out the quiet hours (as bot.reminders plans them): say when
+    one planned for the night really arrives, in the programme's zone."""
+    sent = after_quiet_hours(moment, programme.zone, programme.quiet_hours)
+    if sent == moment or sent >= deadline:
+        return ""
+    return f" ({words['quiet']} {sent.astimezone(programme.zone):%H:%M})"
 
 
 def _contents(stage: Stage, words: dict[str, str]) -> str:

@@ -33,8 +33,7 @@ async def start(ctx: Ctx, stage: Stage) -> None:
     if stage.submission.per == "team" and team is None:
         await ctx.reply(ctx.t("hw.no_team"), menu.rows(ctx.services.texts, ctx.lang))
         return
-    owner = (submissions.team_owner(team.id) if stage.submission.per == "team" and team
-             else submissions.person_owner(ctx.person.id))
+    owner, _ = await review.owner_of(ctx, stage)
     latest = await submissions.latest(ctx.conn, stage.id, owner)
     title = pick(stage.title, ctx.lang)
     if latest is not None and latest.status == "accepted":

@@ -20,6 +20,7 @@ from scenarios.submission_input import in_range
 from storage import dialogs, persons, stages, submissions, teams
 from storage.dialogs import Dialog
 from storage.submissions import Submission
+from storage.teams import Team
 
 TUTOR = {"tutor"}
 COMMENT_DIALOG = "review_comment"
@@ -69,14 +70,23 @@ def out_of_range_note(texts: Texts, lang: str, stage: Stage, sub: Submission) ->
     return texts.get(lang, "review.out_of_range", min=f"{rules.min_minutes:g}", max=f"{rules.max_minutes:g}")
 
 
+async def owner_of(ctx: Ctx, stage: Stage) -> tuple[str, Team | None]:
+    """Whose submission this person's work is for the stage: their team's (`per: team`,
+    when they have a team) or their own; and the team it counts for, if any."""
+    assert stage.submission is not None
+    team = await teams.team_of(ctx.conn, ctx.person.id)
+    if stage.submission.per == "team" and team is not None:
+        return submissions.team_owner(team.id), team
+    return submissions.person_owner(ctx.person.id), None
+
+
 async def send_for_review(
     ctx: Ctx, stage: Stage, items: list[dict[str, Any]], minutes: float | None
 ) -> None:
     """Record a new version, mark its owners 'submitted', tell the team and the tutor."""
     assert stage.submission is not None
     team = await teams.team_of(ctx.conn, ctx.person.id)
-    per_team = stage.submission.per == "team" and team is not None
-    owner = submissions.team_owner(team.id) if per_team and team else submissions.person_owner(ctx.person.id)
+    owner, owning_team = await owner_of(ctx, stage)
     latest = await submissions.latest(ctx.conn, stage.id, owner)
     if latest is not None and latest.status == "accepted":
         # a teammate's version was accepted while this draft was open: keep the accepted one
@@ -84,7 +94,7 @@ async def send_for_review(
                         menu.rows(ctx.services.texts, ctx.lang))
         return
     sub_id = await submissions.create(
-        ctx.conn, stage_id=stage.id, owner=owner, team_id=team.id if per_team and team else None,
+        ctx.conn, stage_id=stage.id, owner=owner, team_id=owning_team.id if owning_team else None,
         person_id=ctx.person.id, items=items, minutes=minutes, now=ctx.now,
     )
     sub = await submissions.get(ctx.conn, sub_id)

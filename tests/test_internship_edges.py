@@ -293,3 +293,35 @@ async def test_an_answer_being_edited_can_be_kept_with_one_tap(chat: ConsoleChat
     async with chat.app.s.db.read() as conn:
         ann = await persons.get_person(conn, ids["ann"])
     assert (ann.full_name, ann.email) == ("Антонова Анна Сергеевна", "anna.new@example.ru")
+
+
+async def test_a_team_video_accepted_once_counts_for_every_member(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """`per: team` on the video stage: one member sends it, and a team-mate who opens the
+    step afterwards is told it is already accepted instead of being asked for another."""
+    from handlers.console import ConsoleAdapter
+    from scenarios.loader import load_programme
+    from tests.conftest import ConsoleChat as Chat
+
+    base = load_programme(settings.program_file)
+    by_team = base.stage("video").submission.model_copy(update={"per": "team"})  # type: ignore[union-attr]
+    video = base.stage("video").model_copy(update={"submission": by_team})
+    programme = base.model_copy(update={"stages": [video if s.id == "video" else s for s in base.stages]})
+    clock.set(BEFORE_START)
+    app = await App(settings, clock=clock, programme=programme).start(background=False)
+    adapter = ConsoleAdapter(app.core, out=io.StringIO())
+    app.s.delivery.register(adapter)
+    chat = Chat(app, adapter)
+    try:
+        await enrol_cohort(chat)
+        clock.set(programme.moment("start+14d 19:00"))
+        await tick(chat)
+        await press(chat, "ann", "go|video")
+        await send_file(chat, "ann", kind="video", file_id="v", duration=12 * 60, size=1 << 20)
+        card = chat.new("tom")[-1]
+        await press(chat, "tom", payloads([card])[0])
+        assert "принял" in texts(chat.new("boris"))
+        assert "уже принято" in texts(await press(chat, "boris", "go|video"))
+    finally:
+        await app.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot import completion_notice, menu
+from bot import completion_notice, menu, people
 from bot.context import Ctx
 from bot.i18n import Texts
 from bot.messages import Button, OutFile, Reply
@@ -126,14 +126,29 @@ async def send_for_review(
     await _to_tutor(ctx, sub, stage, tutor, name, team.name if team else "—")
 
 
+async def returned_before(ctx: Ctx, sub: Submission) -> Submission | None:
+    """The version this one answers, if the tutor had returned it (its comment matters)."""
+    earlier = [h for h in await submissions.history(ctx.conn, sub.stage_id, sub.owner)
+               if h.version < sub.version]
+    return earlier[-1] if earlier and earlier[-1].status == "returned" else None
+
+
 def review_card(
-    texts: Texts, stage: Stage, sub: Submission, name: str, team_name: str
+    texts: Texts, stage: Stage, sub: Submission, name: str, team_name: str,
+    returned: Submission | None = None,
 ) -> Callable[[str], Reply]:
-    """The tutor's card of one version with its accept / return buttons, in their language."""
+    """The tutor's card of one version with its accept / return buttons, in their language.
+
+    A resubmission names the comment it answers: the tutor reviews the fix, not a bare text.
+    """
 
     def card(lang: str) -> Reply:
         parts = [texts.get(lang, "review.card", title=pick(stage.title, lang), name=name,
-                           team=team_name, version=sub.version), describe(texts, lang, sub)]
+                           team=team_name, version=sub.version)]
+        if returned is not None:
+            parts.append(texts.get(lang, "review.after_return", version=returned.version,
+                                   comment=returned.comment or "—"))
+        parts.append(describe(texts, lang, sub))
         warning = out_of_range_note(texts, lang, stage, sub)
         if warning:
             parts.append(warning)
@@ -161,7 +176,7 @@ async def _to_tutor(
 
         await ctx.notify(tutor, f"review:{sub.id}:{tutor}:f{index}", file_note)
 
-    card = review_card(texts, stage, sub, name, team_name)
+    card = review_card(texts, stage, sub, name, team_name, await returned_before(ctx, sub))
     await ctx.notify(tutor, f"review:{sub.id}:{tutor}:card", card)
 
 
@@ -185,10 +200,11 @@ async def pending_reviews(ctx: Ctx) -> None:
         return
     await ctx.reply(ctx.t("review.waiting_count", count=len(waiting)))
     for sub in waiting:
-        author = await persons.get_person(ctx.conn, sub.person_id)
+        author = (await people.names(ctx.conn, [sub.person_id]))[sub.person_id]
         team = await teams.team_of(ctx.conn, sub.person_id)
         card = review_card(ctx.services.texts, ctx.services.programme.stage(sub.stage_id), sub,
-                           author.full_name or "—", team.name if team else "—")(ctx.lang)
+                           author, team.name if team else "—",
+                           await returned_before(ctx, sub))(ctx.lang)
         await ctx.reply(card.text, card.buttons)
 
 

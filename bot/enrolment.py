@@ -61,7 +61,7 @@ async def start(ctx: Ctx) -> None:
         return
     latest = await applications.latest_for(ctx.conn, ctx.person.id)
     if latest is not None and latest.status in ("pending", "approved"):
-        await ctx.reply(ctx.t(f"app.duplicate_{latest.status}"))
+        await already_applied(ctx, latest.status)
         return
     intro = [ctx.t("app.welcome", title=pick(programme.title, ctx.lang))]
     if programme.invitation:
@@ -76,9 +76,17 @@ async def apply_button(ctx: Ctx) -> None:
     """"Apply again" after a rejection."""
     latest = await applications.latest_for(ctx.conn, ctx.person.id)
     if latest is not None and latest.status in ("pending", "approved"):
-        await ctx.reply(ctx.t(f"app.duplicate_{latest.status}"))
+        await already_applied(ctx, latest.status)
         return
     await ctx.services.forms.start(ctx, app_stage(ctx), restart=True)
+
+
+async def already_applied(ctx: Ctx, status: str) -> None:
+    """No second application; an approved intern is shown what to do now instead
+    ("/start — start or continue": they continue)."""
+    await ctx.reply(ctx.t(f"app.duplicate_{status}"))
+    if status == "approved" and ctx.has_role("intern"):
+        await menu.whats_next(ctx)
 
 
 async def back(ctx: Ctx) -> None:

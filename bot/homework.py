@@ -33,8 +33,7 @@ async def start(ctx: Ctx, stage: Stage) -> None:
     if stage.submission.per == "team" and team is None:
         await ctx.reply(ctx.t("hw.no_team"), menu.rows(ctx.services.texts, ctx.lang))
         return
-    owner = (submissions.team_owner(team.id) if stage.submission.per == "team" and team
-             else submissions.person_owner(ctx.person.id))
+    owner, _ = await review.owner_of(ctx, stage)
     latest = await submissions.latest(ctx.conn, stage.id, owner)
     title = pick(stage.title, ctx.lang)
     if latest is not None and latest.status == "accepted":
@@ -48,8 +47,19 @@ async def start(ctx: Ctx, stage: Stage) -> None:
         lines.append(review.describe(ctx.services.texts, ctx.lang, latest))
     if latest is not None and latest.status == "returned":
         lines.append(ctx.t("hw.returned_before", comment=latest.comment or "—"))
-    await dialogs.put(ctx.conn, ctx.person.id, Dialog(DIALOG, stage.id, {"items": []}), ctx.now)
-    await ctx.reply("\n\n".join(lines), [[Button(ctx.t("common.cancel"), "hw|cancel")]])
+    items = await draft_items(ctx, stage.id)
+    if items:  # "Submit" pressed again (menu, announcement): the draft so far is kept
+        lines.append(ctx.t("hw.draft_kept", count=len(items)))
+    await dialogs.put(ctx.conn, ctx.person.id, Dialog(DIALOG, stage.id, {"items": items}), ctx.now)
+    await ctx.reply("\n\n".join(lines), _draft_buttons(ctx, len(items)))
+
+
+async def draft_items(ctx: Ctx, stage_id: str) -> list[object]:
+    """What the person has already put into this stage's unsent draft, if they are in it."""
+    current = await dialogs.get(ctx.conn, ctx.person.id)
+    if current is None or current.kind != DIALOG or current.ref != stage_id:
+        return []
+    return list(current.data.get("items", []))
 
 
 def _draft_buttons(ctx: Ctx, count: int) -> list[list[Button]]:

@@ -61,6 +61,10 @@ def before_event(moment: datetime, event_start: datetime, zone: ZoneInfo, quiet:
     return later if later < event_start else moment
 
 
+MORNING_MARGIN = timedelta(hours=1)
+"""The "deadline morning" reminder is moved a day earlier when the deadline is this close."""
+
+
 def local_morning_before(deadline: datetime, zone: ZoneInfo, at: str, margin: timedelta) -> datetime:
     """`at` o'clock on the deadline's local day, or the day before if that is too close."""
     local = deadline.astimezone(zone)

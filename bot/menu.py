@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import timetable
+from bot import people, timetable
 from bot.context import Ctx
 from bot.i18n import Texts
 from bot.local_time import local
@@ -17,7 +17,7 @@ from bot.router import Handler
 from bot.services import Services
 from scenarios.models import pick
 from scenarios.stage_work import action_key, later_stages, needs_work
-from storage import dialogs, openings, persons, stages, teams
+from storage import dialogs, openings, stages, teams
 from storage.completion import completion
 from storage.stages import FINISHED
 
@@ -44,14 +44,16 @@ def rows(texts: Texts, lang: str) -> list[list[Button]]:
 
 
 def _with_menu(help_handler: Handler) -> Handler:
-    """/help (and the answer to an idle message) ends with the menu for interns outside a form."""
+    """/help (and the answer to an idle message) ends, for interns outside a form, with
+    what to do now and the menu: the help text itself cannot know which stage is open or
+    what waits. In a form its question comes last instead (/menu still works)."""
 
     async def help_with_menu(ctx: Ctx) -> None:
         await help_handler(ctx)
         dialog = await dialogs.get(ctx.conn, ctx.person.id)
         in_form = dialog is not None and dialog.kind == "form"
-        if ctx.has_role("intern") and not in_form:  # in a form, its question comes last (/menu still works)
-            await ctx.reply(ctx.t("menu.title"), rows(ctx.services.texts, ctx.lang))
+        if ctx.has_role("intern") and not in_form:
+            await whats_next(ctx)
 
     return help_with_menu
 
@@ -80,6 +82,8 @@ async def whats_next(ctx: Ctx) -> None:
     statuses = await stages.statuses_of(ctx.conn, ctx.person.id)
     lines: list[str] = []
     buttons: list[list[Button]] = []
+    dialog = await dialogs.get(ctx.conn, ctx.person.id)
+    draft = dialog.data.get("items", []) if dialog and dialog.kind == "homework" else []
     for stage in later_stages(programme):
         status = statuses.get(stage.id)
         title = pick(stage.title, ctx.lang)
@@ -90,6 +94,9 @@ async def whats_next(ctx: Ctx) -> None:
             key = "menu.todo_returned" if status == "returned" else "menu.todo"
             when = _when(ctx, deadline) if deadline else ""
             lines.append(ctx.t(key, title=title, deadline=when))
+            if draft and dialog is not None and dialog.ref == stage.id:
+                lines.append(ctx.t("menu.draft", count=len(draft)))
+                buttons.append([Button(ctx.t("hw.send", count=len(draft)), "hw|send")])
             label = f"{ctx.t(action_key(stage))}: {title}"
             buttons.append([Button(label[:60], f"go|{stage.id}")])
         elif status == "submitted" and stage.submission is not None:
@@ -139,9 +146,9 @@ async def progress(ctx: Ctx) -> None:
     lines = [ctx.t("myprogress.title")]
     team = await teams.team_of(ctx.conn, ctx.person.id)
     if team is not None:
-        tutor = await persons.get_person(ctx.conn, team.tutor_id) if team.tutor_id else None
-        lines.append(ctx.t("myprogress.team", team=team.name,
-                           tutor=(tutor.full_name if tutor and tutor.full_name else "—")))
+        # the same name /myteam and the team announcement give (full name, else messenger name)
+        tutor = (await people.names(ctx.conn, [team.tutor_id]))[team.tutor_id] if team.tutor_id else "—"
+        lines.append(ctx.t("myprogress.team", team=team.name, tutor=tutor))
     for stage in programme.stages:
         status = statuses.get(stage.id) or "not_open"
         lines.append(f"• {pick(stage.title, ctx.lang)}: {ctx.t(f'myprogress.status.{status}')}")

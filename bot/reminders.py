@@ -13,19 +13,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot import timetable
+from bot import menu, timetable
 from bot.clock import to_iso
 from bot.context import notify
-from bot.local_time import after_quiet_hours, before_event, local_morning_before, spoken, zone_of
+from bot.local_time import (
+    MORNING_MARGIN,
+    after_quiet_hours,
+    before_event,
+    local_morning_before,
+    spoken,
+    zone_of,
+)
 from bot.messages import Button, Reply
 from bot.services import Services
 from scenarios.models import Programme, Stage, pick
-from scenarios.stage_work import announcement_key
+from scenarios.stage_work import action_key, announcement_key
 from scenarios.timespec import parse_duration
 from storage import attention, outbox, persons, stages, teams
 from storage import flags as flag_store
@@ -38,8 +45,6 @@ BATCH = 100
 """Rows per transaction: short ones (~10 ms), so updates from people interleave with a burst."""
 MAX_BATCHES_PER_TICK = 100
 """Catching up after downtime: at most 10,000 rows per tick, the rest on the next ones."""
-MORNING_MARGIN = timedelta(hours=1)
-"""The "deadline morning" reminder is moved a day earlier when the deadline is this close."""
 
 
 def register(s: Services) -> None:
@@ -222,6 +227,12 @@ class Acting:
         moment = row.moment.strftime("%Y%m%dT%H%M")
         return f"rem:{row.kind}:{row.ref}:{row.slot}:{row.person_id}:{moment}{extra}"
 
+    def work_buttons(self, lang: str, stage: Stage) -> list[list[Button]]:
+        """A reminder about a stage carries the button that starts its work and the menu
+        ("Ask a tutor" among it): the intern acts with one tap instead of looking for how."""
+        start = [[Button(self.texts.get(lang, action_key(stage)), f"go|{stage.id}")]]
+        return start + menu.rows(self.texts, lang)
+
     def later(self, zone: ZoneInfo) -> datetime | None:
         """Non-urgent messages wait out the reader's quiet hours."""
         moment = after_quiet_hours(self.now, zone, self.quiet)
@@ -280,7 +291,8 @@ class Acting:
 
         def build(lang: str) -> Reply:
             return Reply(texts.get(lang, "rem.deadline", stage=pick(stage.title, lang),
-                                   when=spoken(texts, lang, row.moment, zone)))
+                                   when=spoken(texts, lang, row.moment, zone)),
+                         self.work_buttons(lang, stage))
 
         await notify(self.conn, self.s, row.person_id, self.key(row), build, now=self.now,
                      kind="reminder", not_before=self.later(zone), expires_at=row.moment)
@@ -314,7 +326,8 @@ class Acting:
 
         def build(lang: str) -> Reply:
             when = spoken(texts, lang, deadline, zone) if deadline else ""
-            return Reply(texts.get(lang, "rem.silence", stage=pick(stage.title, lang), when=when))
+            return Reply(texts.get(lang, "rem.silence", stage=pick(stage.title, lang), when=when),
+                         self.work_buttons(lang, stage))
 
         if await notify(self.conn, self.s, row.person_id, self.key(row, ":" + to_iso(since)), build,
                         now=self.now, kind="reminder", not_before=self.later(zone),
@@ -344,7 +357,8 @@ class Acting:
         def build(lang: str) -> Reply:
             step = pick(stage.instructions, lang) or texts.get(lang, "rem.next_step_generic")
             return Reply(texts.get(lang, "rem.overdue", stage=pick(stage.title, lang),
-                                   when=spoken(texts, lang, row.moment, zone), step=step))
+                                   when=spoken(texts, lang, row.moment, zone), step=step),
+                         self.work_buttons(lang, stage))
 
         await notify(self.conn, self.s, row.person_id, self.key(row), build, now=self.now,
                      kind="reminder", not_before=self.later(zone))

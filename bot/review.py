@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot import completion_notice, menu
+from bot import completion_notice, menu, people
 from bot.context import Ctx
 from bot.i18n import Texts
 from bot.messages import Button, OutFile, Reply
@@ -20,6 +20,7 @@ from scenarios.submission_input import in_range
 from storage import dialogs, persons, stages, submissions, teams
 from storage.dialogs import Dialog
 from storage.submissions import Submission
+from storage.teams import Team
 
 TUTOR = {"tutor"}
 COMMENT_DIALOG = "review_comment"
@@ -69,14 +70,23 @@ def out_of_range_note(texts: Texts, lang: str, stage: Stage, sub: Submission) ->
     return texts.get(lang, "review.out_of_range", min=f"{rules.min_minutes:g}", max=f"{rules.max_minutes:g}")
 
 
+async def owner_of(ctx: Ctx, stage: Stage) -> tuple[str, Team | None]:
+    """Whose submission this person's work is for the stage: their team's (`per: team`,
+    when they have a team) or their own; and the team it counts for, if any."""
+    assert stage.submission is not None
+    team = await teams.team_of(ctx.conn, ctx.person.id)
+    if stage.submission.per == "team" and team is not None:
+        return submissions.team_owner(team.id), team
+    return submissions.person_owner(ctx.person.id), None
+
+
 async def send_for_review(
     ctx: Ctx, stage: Stage, items: list[dict[str, Any]], minutes: float | None
 ) -> None:
     """Record a new version, mark its owners 'submitted', tell the team and the tutor."""
     assert stage.submission is not None
     team = await teams.team_of(ctx.conn, ctx.person.id)
-    per_team = stage.submission.per == "team" and team is not None
-    owner = submissions.team_owner(team.id) if per_team and team else submissions.person_owner(ctx.person.id)
+    owner, owning_team = await owner_of(ctx, stage)
     latest = await submissions.latest(ctx.conn, stage.id, owner)
     if latest is not None and latest.status == "accepted":
         # a teammate's version was accepted while this draft was open: keep the accepted one
@@ -84,7 +94,7 @@ async def send_for_review(
                         menu.rows(ctx.services.texts, ctx.lang))
         return
     sub_id = await submissions.create(
-        ctx.conn, stage_id=stage.id, owner=owner, team_id=team.id if per_team and team else None,
+        ctx.conn, stage_id=stage.id, owner=owner, team_id=owning_team.id if owning_team else None,
         person_id=ctx.person.id, items=items, minutes=minutes, now=ctx.now,
     )
     sub = await submissions.get(ctx.conn, sub_id)
@@ -116,14 +126,29 @@ async def send_for_review(
     await _to_tutor(ctx, sub, stage, tutor, name, team.name if team else "—")
 
 
+async def returned_before(ctx: Ctx, sub: Submission) -> Submission | None:
+    """The version this one answers, if the tutor had returned it (its comment matters)."""
+    earlier = [h for h in await submissions.history(ctx.conn, sub.stage_id, sub.owner)
+               if h.version < sub.version]
+    return earlier[-1] if earlier and earlier[-1].status == "returned" else None
+
+
 def review_card(
-    texts: Texts, stage: Stage, sub: Submission, name: str, team_name: str
+    texts: Texts, stage: Stage, sub: Submission, name: str, team_name: str,
+    returned: Submission | None = None,
 ) -> Callable[[str], Reply]:
-    """The tutor's card of one version with its accept / return buttons, in their language."""
+    """The tutor's card of one version with its accept / return buttons, in their language.
+
+    A resubmission names the comment it answers: the tutor reviews the fix, not a bare text.
+    """
 
     def card(lang: str) -> Reply:
         parts = [texts.get(lang, "review.card", title=pick(stage.title, lang), name=name,
-                           team=team_name, version=sub.version), describe(texts, lang, sub)]
+                           team=team_name, version=sub.version)]
+        if returned is not None:
+            parts.append(texts.get(lang, "review.after_return", version=returned.version,
+                                   comment=returned.comment or "—"))
+        parts.append(describe(texts, lang, sub))
         warning = out_of_range_note(texts, lang, stage, sub)
         if warning:
             parts.append(warning)
@@ -151,7 +176,7 @@ async def _to_tutor(
 
         await ctx.notify(tutor, f"review:{sub.id}:{tutor}:f{index}", file_note)
 
-    card = review_card(texts, stage, sub, name, team_name)
+    card = review_card(texts, stage, sub, name, team_name, await returned_before(ctx, sub))
     await ctx.notify(tutor, f"review:{sub.id}:{tutor}:card", card)
 
 
@@ -175,10 +200,11 @@ async def pending_reviews(ctx: Ctx) -> None:
         return
     await ctx.reply(ctx.t("review.waiting_count", count=len(waiting)))
     for sub in waiting:
-        author = await persons.get_person(ctx.conn, sub.person_id)
+        author = (await people.names(ctx.conn, [sub.person_id]))[sub.person_id]
         team = await teams.team_of(ctx.conn, sub.person_id)
         card = review_card(ctx.services.texts, ctx.services.programme.stage(sub.stage_id), sub,
-                           author.full_name or "—", team.name if team else "—")(ctx.lang)
+                           author, team.name if team else "—",
+                           await returned_before(ctx, sub))(ctx.lang)
         await ctx.reply(card.text, card.buttons)
 
 

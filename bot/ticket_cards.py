@@ -123,11 +123,26 @@ def attachment(message: TicketMessage | None, platform: str | None) -> OutFile |
     return OutFile(name=f.name or f.kind, file_id=f.file_id, kind=f.kind, mime=f.mime)
 
 
+def kind_name(texts: Texts, lang: str, kind: str) -> str:
+    key = f"tickets.file_kind.{kind}"
+    return texts.get(lang, key) if texts.has(key) else kind
+
+
+def question_of(texts: Texts, lang: str, ticket: Ticket, first: TicketMessage | None,
+                limit: int = QUOTE_CHARS) -> str:
+    """The question as quoted back: its words, or what was sent when it had none (a voice
+    message or a photo), so nobody reads an empty «…»."""
+    if ticket.question.strip():
+        return quote(ticket.question, limit)
+    if first is not None and first.file is not None:
+        return kind_name(texts, lang, first.file.kind)
+    return "…"
+
+
 def file_note(texts: Texts, lang: str, message: TicketMessage | None, platform: str | None) -> str:
     if message is None or message.file is None:
         return ""
-    kind = texts.get(lang, f"tickets.file_kind.{message.file.kind}") if texts.has(
-        f"tickets.file_kind.{message.file.kind}") else message.file.kind
+    kind = kind_name(texts, lang, message.file.kind)
     if message.file_platform == platform:
         return texts.get(lang, "tickets.file_attached", kind=kind)
     return texts.get(lang, "tickets.file_elsewhere", kind=kind, platform=message.file_platform)
@@ -188,6 +203,10 @@ async def staff_card(
     stage = programme.stage(ticket.stage_id) if ticket.stage_id and _has_stage(
         programme, ticket.stage_id) else None
     is_tutor = ticket.tutor_id == reader_id
+    # A stage the intern already finished (e.g. the application, before stage 1 opens) is
+    # where they are between stages: say so, or "Stage: Application" reads as still applying.
+    stage_status = (await stages.status(conn, ticket.intern_id, stage.id)) if stage else None
+    done = stage_status if stage_status in stages.FINISHED else None
 
     def build(lang: str) -> Reply:
         lines = [texts.get(lang, headline, id=ticket.id, icon=STATUS_ICON[ticket.status],
@@ -196,7 +215,8 @@ async def staff_card(
                                team=team.name if team else texts.get(lang, "tickets.no_team")))
         if stage is not None:
             lines.append(texts.get(lang, "tickets.card_stage", stage=pick(stage.title, lang),
-                                   step=ticket.step or ""))
+                                   step=ticket.step or "",
+                                   done=texts.get(lang, f"myprogress.status.{done}") if done else ""))
         lines.append(texts.get(lang, "tickets.card_asked",
                                at=local_time(programme, ticket.created_at)))
         if coordinator:
@@ -204,7 +224,7 @@ async def staff_card(
                                    tutor=tutor or texts.get(lang, "tickets.no_tutor")))
         if ticket.escalation_reason:
             lines.append(texts.get(lang, f"tickets.reason.{ticket.escalation_reason}"))
-        lines.append(f"\n«{quote(ticket.question or '…', 1500)}»")
+        lines.append(f"\n«{question_of(texts, lang, ticket, first, 1500)}»")
         note = file_note(texts, lang, first, platform)
         if note:
             lines.append(note)
@@ -225,10 +245,11 @@ async def answer_for_intern(
     texts = services.texts
     platform = await file_platform_of(conn, ticket.intern_id)
     who = "coordinator" if message.author_role == "coordinator" else "tutor"
+    first = await tickets.first_message(conn, ticket.id)
 
     def build(lang: str) -> Reply:
         lines = [texts.get(lang, f"tickets.answer_from_{who}", id=ticket.id),
-                 f"«{quote(ticket.question or '…')}»", ""]
+                 f"«{question_of(texts, lang, ticket, first)}»", ""]
         if message.text:
             lines.append(message.text)
         note = file_note(texts, lang, message, platform)
@@ -252,10 +273,12 @@ async def follow_up_for_staff(
     intern = await person_label(conn, ticket.intern_id)
     platform = await file_platform_of(conn, reader_id)
     coordinator = ticket.tutor_id != reader_id
+    first = await tickets.first_message(conn, ticket.id)
 
     def build(lang: str) -> Reply:
         lines = [texts.get(lang, "tickets.follow_up", id=ticket.id, intern=intern),
-                 texts.get(lang, "tickets.about", question=quote(ticket.question or "…", 120)), ""]
+                 texts.get(lang, "tickets.about", question=question_of(texts, lang, ticket, first, 120)),
+                 ""]
         if message.text:
             lines.append(message.text)
         note = file_note(texts, lang, message, platform)

@@ -12,7 +12,7 @@ from statistics import mean, median
 
 from bot import ticket_cards, ticket_input
 from bot.context import Ctx
-from bot.messages import Button
+from bot.messages import Button, Reply
 from bot.services import Services
 from bot.ticket_escalation import escalate, staff_not_before
 from bot.ticket_input import REPLY_DIALOG
@@ -115,9 +115,14 @@ async def take(ctx: Ctx, ticket: Ticket) -> None:
         status = ctx.t(f"tickets.status.{ticket.status}")
         await ctx.reply(ctx.t("tickets.cannot_take", id=ticket.id, status=status))
         return
-    await ctx.reply(ctx.t("tickets.taken_ok", id=ticket.id),
-                    [[Button(ctx.t("tickets.btn.reply"), f"tk|{ticket.id}|r")]])
-    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:taken:{ticket_input.update_tag(ctx)}",
+    # A ticket message, not a plain reply: a tutor who took it naturally answers with a
+    # messenger reply to this latest message about it, and that must reach the intern.
+    text = ctx.t("tickets.taken_ok", id=ticket.id)
+    buttons = [[Button(ctx.t("tickets.btn.reply"), f"tk|{ticket.id}|r")]]
+    tag = ticket_input.update_tag(ctx)
+    await ctx.notify(ctx.person.id, f"tk:{ticket.id}:takenok:{tag}",
+                     lambda _lang: Reply(text, buttons))
+    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:taken:{tag}",
                      ticket_cards.plain(ctx.services.texts, "tickets.intern_taken", id=ticket.id))
 
 
@@ -318,8 +323,9 @@ async def _ticket_lines(
     for ticket in shown[:LIST_LIMIT]:
         intern = await ticket_cards.person_label(ctx.conn, ticket.intern_id)
         age = ticket_cards.duration(texts, ctx.lang, ctx.now - ticket.created_at)
-        line = (f"{ticket_cards.STATUS_ICON[ticket.status]} #{ticket.id} · {intern} · "
-                f"{ticket_cards.quote(ticket.question, 60)} · {age}")
+        first = await tickets.first_message(ctx.conn, ticket.id)
+        asked = ticket_cards.question_of(texts, ctx.lang, ticket, first, 60)
+        line = f"{ticket_cards.STATUS_ICON[ticket.status]} #{ticket.id} · {intern} · {asked} · {age}"
         if with_tutor:
             tutor = (await ticket_cards.person_label(ctx.conn, ticket.tutor_id)
                      if ticket.tutor_id else ctx.t("tickets.no_tutor"))

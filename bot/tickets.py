@@ -8,7 +8,7 @@ for the intern as for the staff (see `on_reply`).
 
 from __future__ import annotations
 
-from bot import ticket_cards, ticket_escalation, ticket_input, ticket_staff
+from bot import menu, ticket_cards, ticket_escalation, ticket_input, ticket_staff
 from bot.context import Ctx
 from bot.messages import Button
 from bot.services import Services
@@ -139,7 +139,7 @@ async def helped_button(ctx: Ctx) -> None:
     if not await tickets.close(ctx.conn, ticket.id, ctx.now):
         await ctx.reply(ctx.t("tickets.already_thanked", id=ticket.id))
         return
-    await ctx.reply(ctx.t("tickets.glad_it_helped"))
+    await ctx.reply(ctx.t("tickets.glad_it_helped"), menu.rows(ctx.services.texts, ctx.lang))
     if ticket.tutor_id:
         await ctx.notify(ticket.tutor_id, f"tk:{ticket.id}:helped:{ticket_input.update_tag(ctx)}",
                          ticket_cards.plain(ctx.services.texts, "tickets.tutor_helped",
@@ -151,7 +151,10 @@ async def cancel_button(ctx: Ctx) -> None:
     if dialog is None:
         await ctx.services.core.stale(ctx)
         return
-    await ctx.reply(ctx.t("tickets.cancelled"))
+    back_to_something = "prev" in dialog.data
+    rows = None if back_to_something or not ctx.has_role("intern") else menu.rows(
+        ctx.services.texts, ctx.lang)
+    await ctx.reply(ctx.t("tickets.cancelled"), rows)
     await ticket_input.leave(ctx, dialog)
 
 

@@ -34,7 +34,8 @@ def rules_of(stage: Stage) -> VideoRules:
 
 
 async def start(ctx: Ctx, stage: Stage) -> None:
-    latest = await submissions.latest(ctx.conn, stage.id, submissions.person_owner(ctx.person.id))
+    owner, _ = await review.owner_of(ctx, stage)  # a team video (`per: team`) is the team's
+    latest = await submissions.latest(ctx.conn, stage.id, owner)
     title = pick(stage.title, ctx.lang)
     if latest is not None and latest.status == "accepted":
         await ctx.reply(ctx.t("vid.already_accepted", title=title), menu.rows(ctx.services.texts, ctx.lang))

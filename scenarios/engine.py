@@ -102,6 +102,8 @@ class FormEngine:
         if previous is not None:
             current = shown(ctx.services.texts, ctx.lang, q, previous)
             lines.append(ctx.t("form.current_answer", answer=current))
+            # WHY: going back or editing one answer must not force retyping a full name
+            rows.append([Button(ctx.t("form.keep"), f"f|{form_id}|{step}|keep")])
         if not q.required:
             rows.append([Button(ctx.t("form.skip"), f"f|{form_id}|{step}|skip")])
         if step > 0:
@@ -171,6 +173,9 @@ class FormEngine:
             await self._save_and_prompt(ctx, form_id, form, progress)
             return
         question = form.questions[min(progress.step, total - 1)]
+        if action == "keep" and progress.answers.get(question.id) is not None:
+            await self._advance(ctx, form_id, form, progress)
+            return
         if action == "skip" and not question.required:
             progress.answers[question.id] = None
             await self._advance(ctx, form_id, form, progress)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.local_time import after_quiet_hours, before_event, local_morning_before
-from bot.reminders import MORNING_MARGIN
+from bot.local_time import MORNING_MARGIN, after_quiet_hours, before_event, local_morning_before
 from scenarios.models import Programme, Stage, pick
 from scenarios.timespec import parse_duration
 

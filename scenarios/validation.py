@@ -17,6 +17,7 @@ EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
 URL = re.compile(r"^(https?://)?([\w\-]+\.)+[\w\-]{2,}(/\S*)?$", re.IGNORECASE)
 YES_WORDS = {"да", "yes", "согласен", "согласна", "agree", "ок", "ok", "+"}
 NO_WORDS = {"нет", "no", "не согласен", "не согласна"}
+BUTTON_KINDS = frozenset({"choice", "scale", "timezone", "consent"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ def validate(question: Question, incoming: Incoming, button_value: str | None, l
     if kind in ("file", "video"):
         return _file_or_video(question, incoming)
     if incoming.file is not None or incoming.unsupported:
+        if kind in BUTTON_KINDS:  # "I need a text answer" would mislead: the answer is a button
+            return Rejected("choose")
         what = incoming.file.kind if incoming.file else "other"
         return Rejected("not_text", {"what": what})
     if kind == "choice":

@@ -107,6 +107,10 @@ def test_scale_and_choice_buttons_and_typing() -> None:
     assert validate(choice, _text("да"), None, "ru") == Accepted("yes")
     assert validate(choice, _text("2"), None, "ru") == Accepted("no")
     assert validate(choice, _text(""), "maybe", "ru") == Rejected("choose")
+    sticker = Incoming("console", "u", "u", file=FileInfo(kind="sticker", file_id="s"))
+    for q in (scale, choice, _q(kind="timezone"), _q(kind="consent")):  # not "write text"
+        assert validate(q, sticker, None, "ru") == Rejected("choose"), q.kind
+    assert validate(_q(kind="text"), sticker, None, "ru") == Rejected("not_text", {"what": "sticker"})
 
 
 def test_length_limits_and_pattern() -> None:

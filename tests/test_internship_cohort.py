@@ -167,6 +167,7 @@ async def test_cohort_goes_through_the_whole_programme(chat: ConsoleChat, clock:
     card_a2 = only(chat, ["ann", "boris", "vera", "tom"], watchers)["tom"][-1]
     sub_a2 = payloads([card_a2])[0].split("|")[1]
     assert "версия 2" in card_a2.text
+    assert "версию 1 вы вернули с комментарием «Добавьте задачи и формы работы»" in card_a2.text
     assert "уже обработана" in texts(await press(chat, "tom", f"rev|{sub_a1}|ok"))
     await press(chat, "tom", f"rev|{sub_a2}|ok")
     got = only(chat, ["ann", "boris", "vera", "tom"], watchers)

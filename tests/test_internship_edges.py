@@ -8,7 +8,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import Settings
 from scenarios.models import Submission, VideoRules
-from storage import absences, stages
+from storage import absences, persons, stages
 from storage.db import fetchall, fetchone
 from storage.erasure import erase
 from tests.conftest import ConsoleChat, make_chat, texts
@@ -220,3 +220,108 @@ async def test_erasing_an_intern_removes_what_they_handed_in(chat: ConsoleChat, 
         assert await absences.absent(conn) == []
         rows = await fetchall(conn, "SELECT items, status, version FROM submissions")
     assert [(r["items"], r["status"], r["version"]) for r in rows] == [("[]", "submitted", 1)]
+
+
+async def test_help_start_and_submit_again_keep_the_intern_on_track(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    """/help and /start say what to do now (not "wait for the stage" while one is open), and
+    pressing "Submit" again from the menu keeps the unsent draft instead of wiping it."""
+    clock.set(BEFORE_START)
+    await enrol_cohort(chat)
+    before = texts(await chat.say("/help", "ann"))
+    assert "Дальше: Встреча 1" in before and "menu|next" in payloads(chat.all("ann")[-1:])
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    for user in WATCHERS:
+        chat.new(user)
+
+    helped = await chat.say("/help", "ann")
+    assert "Сейчас: «Проблематизация и погружение»" in texts(helped)
+    assert {"go|problematisation", "go|homework", "menu|next"} <= set(payloads(helped[-1:]))
+    started = await chat.say("/start", "ann")
+    assert "уже одобрена" in started[0].text and "go|homework" in payloads(started)
+
+    await press(chat, "ann", "go|homework")
+    await chat.say("Цели мероприятия", "ann")
+    await send_file(chat, "ann", kind="document", file_id="d-1", name="plan.docx", size=1000)
+    nxt = await press(chat, "ann", "menu|next")
+    assert "В черновике частей: 2" in texts(nxt) and "hw|send" in payloads(nxt)
+    again = await press(chat, "ann", "go|homework")
+    assert "В черновике уже частей: 2" in texts(again) and "hw|send" in payloads(again)
+    assert "Добавлено: 3" in texts(await chat.say("Задачи мероприятия", "ann"))
+    in_draft = texts(await chat.say("/help", "ann"))
+    assert "В черновике частей: 3" in in_draft
+    await press(chat, "ann", "hw|send")
+    card = chat.new("tom")[-1].text
+    assert "Цели мероприятия" in card and "plan.docx" in card and "Задачи мероприятия" in card
+
+
+async def test_my_progress_names_a_tutor_who_never_filled_in_an_application(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    """An invited tutor has no full name: "My progress" shows their messenger name, as
+    /myteam does, rather than "—" as if the team had no tutor."""
+    clock.set(BEFORE_START)
+    ids = await enrol_cohort(chat)
+    async with chat.app.s.db.transaction() as conn:
+        await conn.execute("UPDATE persons SET full_name = NULL WHERE id = ?", (ids["tom"],))
+    progress = texts(await press(chat, "ann", "menu|progress"))
+    assert "Команда: Команда A, тьютор: tom" in progress
+    assert "Тьютор: tom" in texts(await chat.say("/myteam", "ann"))
+
+
+async def test_an_answer_being_edited_can_be_kept_with_one_tap(chat: ConsoleChat, clock: FakeClock) -> None:
+    """Correcting only the e-mail for the certificate must not mean retyping the full name."""
+    clock.set(BEFORE_START)
+    ids = await enrol_cohort(chat)
+    clock.set(chat.app.s.programme.moment("start+29d 19:00"))
+    await tick(chat)
+    clock.advance(hours=6)
+    await chat.app.s.delivery.run_once()
+    await press(chat, "ann", "go|final")
+    name_step = await press(chat, "ann", "fin|final|edit")
+    assert "Сейчас указано: Антонова Анна Сергеевна" in texts(name_step)
+    keep = [p for p in payloads(name_step) if p.endswith("|keep")]
+    assert keep, payloads(name_step)
+    email_step = await press(chat, "ann", keep[0])
+    assert "Вопрос 2 из 2" in texts(email_step)
+    summary = await chat.say("anna.new@example.ru", "ann")
+    assert "Антонова Анна Сергеевна" in texts(summary) and "anna.new@example.ru" in texts(summary)
+    assert "старого сообщения" in texts(await press(chat, "ann", keep[0]))  # an old button
+    await chat.say("1", "ann")
+    async with chat.app.s.db.read() as conn:
+        ann = await persons.get_person(conn, ids["ann"])
+    assert (ann.full_name, ann.email) == ("Антонова Анна Сергеевна", "anna.new@example.ru")
+
+
+async def test_a_team_video_accepted_once_counts_for_every_member(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """`per: team` on the video stage: one member sends it, and a team-mate who opens the
+    step afterwards is told it is already accepted instead of being asked for another."""
+    from handlers.console import ConsoleAdapter
+    from scenarios.loader import load_programme
+    from tests.conftest import ConsoleChat as Chat
+
+    base = load_programme(settings.program_file)
+    by_team = base.stage("video").submission.model_copy(update={"per": "team"})  # type: ignore[union-attr]
+    video = base.stage("video").model_copy(update={"submission": by_team})
+    programme = base.model_copy(update={"stages": [video if s.id == "video" else s for s in base.stages]})
+    clock.set(BEFORE_START)
+    app = await App(settings, clock=clock, programme=programme).start(background=False)
+    adapter = ConsoleAdapter(app.core, out=io.StringIO())
+    app.s.delivery.register(adapter)
+    chat = Chat(app, adapter)
+    try:
+        await enrol_cohort(chat)
+        clock.set(programme.moment("start+14d 19:00"))
+        await tick(chat)
+        await press(chat, "ann", "go|video")
+        await send_file(chat, "ann", kind="video", file_id="v", duration=12 * 60, size=1 << 20)
+        card = chat.new("tom")[-1]
+        await press(chat, "tom", payloads([card])[0])
+        assert "принял" in texts(chat.new("boris"))
+        assert "уже принято" in texts(await press(chat, "boris", "go|video"))
+    finally:
+        await app.stop()

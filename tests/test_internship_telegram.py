@@ -1,7 +1,10 @@
 """The cohort over Telegram: real aiogram against the fake Bot API, on the fake clock.
 
-Four interns in two teams, two tutors and the coordinator; files and videos travel by
-Telegram file id from the intern to the tutor, the calendar file is uploaded.
+Four interns in two teams, two tutors and the coordinator, through every stage: the
+problematisation answers, both teams' homework, the presentation rules, a video, the
+survey and the final confirmation, until one intern has met every criterion. Files and
+videos travel by Telegram file id from the intern to the tutor; the calendar file is
+uploaded.
 """
 
 from __future__ import annotations
@@ -126,6 +129,23 @@ async def test_cohort_over_telegram(settings: Settings, clock: FakeClock) -> Non
             assert len(texts) == 2 and "Проблематизация" in texts[0] and "Домашнее задание" in texts[1]
         assert got[COORDINATOR] == [] and got[TUTORS["A"]] == []
 
+        # problematisation: one question at a time, the answers go to the team's tutor only
+        await press_data(tg, 2001, "go|problematisation")
+        for answer in ("Мало живого общения", "Не умею вести вебинары", "Научиться новому"):
+            await tg.say(2001, answer)
+        done = await tg.press(2001, "✅ Отправить")
+        assert "тьютору вашей команды" in done[0]
+        got = inbox.new()
+        assert "Не умею вести вебинары" in text_of(got[TUTORS["A"]][0])
+        assert got[TUTORS["B"]] == [] and got[COORDINATOR] == [] and got[2002] == []
+        for user in (2002, 2003, 2004):  # the others answer too: nobody is overdue later
+            await press_data(tg, user, "go|problematisation")
+            for answer in ("Нет времени", "Мало опыта", "Освоить платформу"):
+                await tg.say(user, answer)
+            await tg.press(user, "✅ Отправить")
+        got = inbox.new()
+        assert len(got[TUTORS["A"]]) == 1 and len(got[TUTORS["B"]]) == 2
+
         # team homework with a document; the tutor gets the file by its Telegram file id
         await press_data(tg, 2002, "go|homework")
         await tg.say(2002, "Цели и задачи мероприятия для родителей")
@@ -156,6 +176,27 @@ async def test_cohort_over_telegram(settings: Settings, clock: FakeClock) -> Non
         await tg.press(TUTORS["A"], "✅ Принять")
         got = inbox.new()
         assert all("принял" in text_of(got[u][-1]) for u in (2001, 2002))
+
+        # team B hands in a link; its own tutor accepts it
+        await press_data(tg, 2004, "go|homework")
+        await tg.say(2004, "https://disk.yandex.ru/d/team-b")
+        await tg.press(2004, "✅ Отправить тьютору (1)")
+        got = inbox.new()
+        assert "https://disk.yandex.ru/d/team-b" in text_of(got[TUTORS["B"]][-1])
+        assert "ждёт проверки" in text_of(got[2003][0]) and got[TUTORS["A"]] == []
+        await tg.press(TUTORS["B"], "✅ Принять")
+        got = inbox.new()
+        assert all("принял" in text_of(got[u][-1]) for u in (2003, 2004))
+
+        # before meeting 2 every intern gets the presentation rules, questions and link
+        clock.set(programme.moment("start+12d 10:00"))
+        await tick(tg, clock)
+        got = inbox.new()
+        for user in INTERNS:
+            rules = text_of(got[user][0])
+            assert "3 минут" in rules and "Какую педагогическую проблему" in rules
+            assert "https://zoom.example.org/j/1000000002" in rules
+        assert got[COORDINATOR] == [] and got[TUTORS["A"]] == [] and got[TUTORS["B"]] == []
 
         # video: Telegram reports the duration; the tutor gets the video by file id
         clock.set(programme.moment("start+14d 19:00"))
@@ -197,7 +238,7 @@ async def test_cohort_over_telegram(settings: Settings, clock: FakeClock) -> Non
         assert "u2003@example.ru" in done[0]
         async with tg.app.s.db.read() as conn:
             state = await completion(conn, programme, ids[2003])
-        assert state.missing == ["homework"]  # team B has not handed in its homework
+        assert state.complete and state.missing == []
 
         for call in fake.calls():
             assert call["ok"], call

@@ -79,7 +79,7 @@ async def test_linking_vk_to_telegram_keeps_progress_and_roles(settings: Setting
         assert "связан с Telegram" in done[-1]
         assert "связан с VK" in tg.fake.texts_to(TG_USER)[-1]
         again = await vk.say(VK_USER, "/start")
-        assert "одобрена" in again[-1]  # the Telegram person's approved application
+        assert "одобрена" in again[0]  # the Telegram person's approved application (then "what's next")
         async with vk.app.s.db.read() as conn:
             tg_acc = await persons.find_account(conn, "telegram", str(TG_USER))
             vk_acc = await persons.find_account(conn, "vk", str(VK_USER))

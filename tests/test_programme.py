@@ -83,6 +83,11 @@ def test_timeline_is_ordered_and_complete() -> None:
     assert "Встреча 1. Проблематизация и погружение" in text
     assert "срок этапа: Видеоролик мероприятия" in text
     assert "напоминание: 1h до «Встреча 3. Итоговая конференция»" in text
+    # every planned reminder is listed, with when a night-time one really arrives
+    assert "2026-12-14 пн 09:00    напоминание: утро дня срока «Домашнее задание команды»" in text
+    # 2 days before 23:00 falls in the quiet hours: listed when it really arrives
+    assert "2026-12-13 вс 08:00    напоминание: 2d до «Домашнее задание команды»" in text
+    assert "2026-12-12 сб 23:00    напоминание" not in text
 
 
 def test_check_program_command(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ async def test_deadline_reminders_wait_out_quiet_hours_and_skip_finished(
     await run_at(chat, clock, utc(2026, 12, 13, 5))
     [first] = about(chat.new("late"), "Напоминаю")
     assert "Домашнее задание команды" in first.text and "понедельник, 14 декабря, 23:00" in first.text
+    assert {"go|homework", "ask", "menu|next"} <= work_buttons(first)  # act with one tap
     await run_at(chat, clock, utc(2026, 12, 14, 6))  # 09:00 on the day of the deadline
     assert len(about(chat.new("late"), "Напоминаю")) == 1
     assert not about(chat.all("done"), "Домашнее")
@@ -134,6 +135,7 @@ async def test_missed_deadline_tells_the_tutor_once_and_gives_the_intern_a_next_
     await run_at(chat, clock, utc(2026, 12, 15, 5))
     [kind] = about(chat.new("ann"), "«Домашнее задание команды» прошёл")
     assert "Пришлите текст, файл или ссылку" in kind.text
+    assert {"go|homework", "ask", "menu|next"} <= work_buttons(kind)
     assert "Анна Смирнова" in flag.text and "Синица" in flag.text and "ничего не сдано" in flag.text
     await run_at(chat, clock, utc(2026, 12, 16, 3))
     assert about(chat.new("tom"), "Домашнее") == [] and about(chat.new("ann"), "прошёл") == []
@@ -163,6 +165,7 @@ async def test_silence_nudges_the_intern_then_tells_the_tutor(
     await run_at(chat, clock, utc(2026, 12, 11, 17))
     nudges = [r for r in chat.new("ann") if "Давно вас не слышно" in r.text]
     assert len(nudges) >= 1 and "Домашнее задание команды" in texts(nudges)
+    assert "«💬 Вопрос тьютору»" in nudges[0].text and {"go|homework", "ask"} <= work_buttons(nudges[0])
     assert not [r for r in chat.new("bob") if "Давно вас не слышно" in r.text]
     assert not [r for r in chat.new("tom") if "молчит" in r.text]
     # The video stage opens 12-15 19:00 MSK and is due 12-28: seven silent days
@@ -249,3 +252,7 @@ async def test_without_a_tutor_the_coordinators_hear_of_a_missed_deadline(
     await run_at(chat, clock, HOMEWORK_DUE + timedelta(hours=12))
     flags = about(chat.all("alice"), "«Домашнее задание команды» к сроку")
     assert len(flags) == 1 and "Анна Смирнова" in flags[0].text and "без команды" in flags[0].text
+
+
+def work_buttons(reply: Reply) -> set[str]:
+    return {b.payload for row in reply.buttons for b in row if b.payload}

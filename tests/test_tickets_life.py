@@ -52,7 +52,8 @@ async def test_answered_in_time(chat: ConsoleChat, clock: FakeClock) -> None:
     assert chat.new("alice") == []
 
     thanks = await press(chat, "ivan", "askok|1")
-    assert "помогло" in thanks[0].text
+    assert "помогло" in thanks[0].text and "«💬 Вопрос тьютору»" in thanks[0].text
+    assert "ask" in payloads(thanks[0]) and "menu|next" in payloads(thanks[0])  # the menu again
     assert "помог" in chat.new("tanya")[0].text
     assert (await ticket(chat, 1)).status == "closed"
     again = await press(chat, "ivan", "askok|1")
@@ -142,6 +143,7 @@ async def test_bad_input_keeps_the_dialog_and_a_form_resumes(chat: ConsoleChat) 
     await press(chat, "ivan", "ask")
     cancelled = await press(chat, "ivan", "askno")
     assert "отменено" in cancelled[0].text
+    assert payloads(cancelled[0]) == []  # the form's question follows, with its own buttons
     async with chat.app.s.db.read() as conn:
         assert (await dialogs.get(conn, cast.ids["ivan"])).kind == "form"  # type: ignore[union-attr]
         assert await tickets.get(conn, 2) is None
@@ -238,3 +240,61 @@ async def test_the_card_names_the_first_stage_still_waiting(chat: ConsoleChat) -
     await ask(chat, "ivan", "Что исправить в ДЗ?")
     assert "Этап: Домашнее задание команды\n" in chat.new("tanya")[0].text
     assert (await ticket(chat, 1)).stage_id == "homework"
+
+
+async def test_a_reply_to_the_taken_note_answers_the_ticket(chat: ConsoleChat) -> None:
+    """"Question #1 is yours" is the tutor's newest message about the ticket: a messenger
+    reply to it answers the intern, like a reply to the card."""
+    await set_up(chat)
+    await ask(chat, "ivan", "Где шаблон?")
+    await press(chat, "tanya", "tk|1|t")
+    chat.new("ivan")
+    async with chat.app.s.db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET message_ref = 'm-taken' WHERE idem_key LIKE 'tk:1:takenok:%'")
+    chat.as_user("tanya")
+    await chat.send(text="В материалах этапа.", reply_to_ref="m-taken")
+    assert "Ответ на вопрос #1 отправлен" in chat.new("tanya")[0].text
+    answer = chat.new("ivan")
+    assert len(answer) == 1 and "В материалах этапа." in answer[0].text
+    assert (await ticket(chat, 1)).status == "answered"
+
+
+async def test_a_question_without_words_is_quoted_by_what_was_sent(chat: ConsoleChat) -> None:
+    """A voice message or a bare photo has no text to quote: the card, the queue and the
+    answer name what it was instead of an empty «…»."""
+    await set_up(chat)
+    await press(chat, "ivan", "ask")
+    chat.as_user("ivan")
+    await chat.send(file=FileInfo(kind="voice", file_id="vo-1", duration=20))
+    chat.new("ivan")
+    card = chat.new("tanya")[0]
+    assert "«Голосовое сообщение»" in card.text and "«…»" not in card.text
+    queue = (await chat.say("/queue", "tanya"))[0].text
+    assert "#1 · Иван Петров · Голосовое сообщение · 0 мин" in queue
+    await press(chat, "tanya", "tk|1|r")
+    await chat.say("Перезвоню вам после урока.", "tanya")
+    answer = chat.new("ivan")[0].text
+    assert "«Голосовое сообщение»" in answer and "«…»" not in answer
+
+
+async def test_cancelling_a_question_leaves_the_intern_with_the_menu(chat: ConsoleChat) -> None:
+    await set_up(chat)
+    await press(chat, "ivan", "ask")
+    cancelled = await press(chat, "ivan", "askno")
+    assert "отменено" in cancelled[0].text and "menu|next" in payloads(cancelled[0])
+    assert "не найден" in (await press(chat, "alice", "tk|1|s"))[0].text  # nothing was created
+    await ask(chat, "ivan", "Вопрос")
+    await press(chat, "tanya", "tk|1|r")
+    staff = await press(chat, "tanya", "askno")  # a tutor cancelling an answer gets no intern menu
+    assert "отменено" in staff[0].text and payloads(staff[0]) == []
+
+
+async def test_between_stages_the_card_says_the_last_stage_is_done(chat: ConsoleChat) -> None:
+    """Approved, nothing open yet: "Stage: Application" alone would read as still applying."""
+    from storage import stages
+
+    cast = await set_up(chat)
+    async with chat.app.s.db.transaction() as conn:
+        await stages.set_status(conn, cast.ids["ivan"], "application", "accepted", chat.app.s.clock.now())
+    await ask(chat, "ivan", "Когда первая встреча?")
+    assert "Этап: Заявка (принято ✅)" in chat.new("tanya")[0].text

@@ -79,9 +79,11 @@ async def deliver(chat: ConsoleChat) -> None:
     await chat.app.s.delivery.run_once()
 
 
-async def intern_with_tutor(app: App, platform: str, intern: int, tutor: int) -> None:
+async def intern_with_tutor(
+    app: App, platform: str, intern: int, tutor: int, team_name: str = "Команда 1"
+) -> None:
     """Over a messenger: the two accounts (already seen by the bot) become an intern and
-    the tutor of their one team, "Команда 1"."""
+    the tutor of their team (one team per call)."""
     now = app.s.clock.now()
     async with app.s.db.transaction() as conn:
         ids = {}
@@ -91,5 +93,5 @@ async def intern_with_tutor(app: App, platform: str, intern: int, tutor: int) ->
             ids[user] = account.person_id
         await persons.grant_role(conn, ids[intern], "intern", now)
         await persons.grant_role(conn, ids[tutor], "tutor", now)
-        team = await teams.create(conn, "Команда 1", now, tutor_id=ids[tutor])
+        team = await teams.create(conn, team_name, now, tutor_id=ids[tutor])
         await teams.put_member(conn, team, ids[intern], now)

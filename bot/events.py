@@ -78,7 +78,7 @@ async def on_button(ctx: Ctx) -> None:
     event = programme.event(event_id)
     start = await timetable.event_start(ctx.conn, programme, event_id)
     if action == "ics":
-        data = event_ics(programme, event, start, ctx.lang)
+        data = event_ics(programme, event, start, ctx.lang, ctx.now)
         await ctx.reply(
             ctx.t("events.ics_sent", title=pick(event.title, ctx.lang)),
             file=OutFile(f"{event_id}.ics", data=data, mime="text/calendar"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from icalendar import Calendar
+from icalendar import Calendar, Component
 
 from bot.ics import event_ics
 from bot.settings import BUNDLED_PROGRAM
@@ -12,7 +12,7 @@ from scenarios.loader import parse_programme
 from scenarios.models import pick
 
 
-def _event(data: bytes):
+def _event(data: bytes) -> tuple[Calendar, Component]:
     cal = Calendar.from_ical(data)
     (item,) = cal.walk("VEVENT")
     return cal, item

@@ -48,6 +48,7 @@ class Ctx:
         buttons: list[list[Button]] | None = None,
         *,
         file: Any = None,
+        keyboard: list[list[Button]] | None = None,
     ) -> None:
         """Answer in the chat the update came from."""
         self._reply_count += 1
@@ -59,7 +60,7 @@ class Ctx:
             person_id=self.person.id,
             platform=self.account.platform,
             chat_ref=self.account.chat_ref,
-            reply=Reply(text, buttons or [], file),
+            reply=Reply(text, buttons or [], file, keyboard=keyboard),
             now=self.now,
         )
         if row_id:

@@ -80,8 +80,11 @@ class Core:
     async def route(self, ctx: Ctx) -> None:
         incoming = ctx.incoming
         router = self.s.router
-        if incoming.payload is not None:
-            prefix, _, rest = incoming.payload.partition("|")
+        payload = incoming.payload
+        if payload is None and incoming.text and incoming.file is None:
+            payload = self._key(ctx, incoming.text)
+        if payload is not None:
+            prefix, _, rest = payload.partition("|")
             ctx.args = rest.split("|") if rest else []
             route = router.payloads.get(prefix)
             if route is None:
@@ -114,6 +117,13 @@ class Core:
             await router.dialogs[dialog.kind](ctx, dialog)
             return
         await self.idle(ctx)
+
+    def _key(self, ctx: Ctx, text: str) -> str | None:
+        """A persistent keyboard's label (tapped or typed) is that key's press, for those
+        the key is meant for: anyone else typing the same words is simply writing."""
+        payload = self.s.router.key_payload(text)
+        route = self.s.router.payloads.get(payload.partition("|")[0]) if payload else None
+        return payload if route is not None and allowed(route, ctx) else None
 
     async def refuse(self, ctx: Ctx, roles: frozenset[str] | None) -> None:
         names = ", ".join(ctx.t(f"common.roles.{r}") for r in sorted(roles or ()))

@@ -87,6 +87,7 @@ async def already_applied(ctx: Ctx, status: str) -> None:
     await ctx.reply(ctx.t(f"app.duplicate_{status}"))
     if status == "approved" and ctx.has_role("intern"):
         await menu.whats_next(ctx)
+        await menu.show_keyboard(ctx)  # /start is where a lost keyboard is looked for
 
 
 async def back(ctx: Ctx) -> None:
@@ -334,6 +335,7 @@ async def approve(ctx: Ctx, app_id: int, *, quiet: bool = False) -> bool:
         return Reply("\n\n".join(lines), menu.rows(texts, lang))
 
     await ctx.notify(app.person_id, f"app:{app_id}:approved", build)
+    await ctx.notify(app.person_id, f"app:{app_id}:keyboard", lambda lang: menu.keyboard_reply(texts, lang))
     return True
 
 

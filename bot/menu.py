@@ -10,9 +10,9 @@ from datetime import datetime
 
 from bot import people, timetable
 from bot.context import Ctx
-from bot.i18n import Texts
+from bot.i18n import LANGUAGES, Texts
 from bot.local_time import local
-from bot.messages import Button
+from bot.messages import Button, Reply
 from bot.router import Handler
 from bot.services import Services
 from scenarios.models import pick
@@ -27,6 +27,10 @@ INTERN = {"intern"}
 def register(s: Services) -> None:
     s.router.command("menu", show, INTERN)
     s.router.payload("menu", on_button, INTERN)
+    for lang in LANGUAGES:
+        for row in rows(s.texts, lang):
+            for key in row:
+                s.router.key(key.label, key.payload)
     original = s.router.commands.get("help")
     if original is not None:
         s.router.command("help", _with_menu(original.handler), None)
@@ -41,6 +45,16 @@ def rows(texts: Texts, lang: str) -> list[list[Button]]:
         [b("events", "ev|list"), b("ask", "ask")],
         [b("progress", "menu|progress")],
     ]
+
+
+def keyboard_reply(texts: Texts, lang: str) -> Reply:
+    """The menu as a keyboard that stays under the input field: on a phone it is always
+    one tap away, even when the message with the inline menu has scrolled out of sight."""
+    return Reply(texts.get(lang, "menu.keyboard_note"), keyboard=rows(texts, lang))
+
+
+async def show_keyboard(ctx: Ctx) -> None:
+    await ctx.reply(ctx.t("menu.keyboard_note"), keyboard=rows(ctx.services.texts, ctx.lang))
 
 
 def _with_menu(help_handler: Handler) -> Handler:

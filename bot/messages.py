@@ -69,14 +69,18 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     file: OutFile | None = None
     reply_to_ref: str | None = None
+    keyboard: list[list[Button]] | None = None
+    """A keyboard that stays under the input field from now on (Telegram's reply keyboard,
+    VK's regular one), for messengers that have one; `[]` takes it away, None leaves it.
+    A messenger shows one keyboard per message, so `buttons` win where both are set: the
+    core sends a persistent keyboard with a message of its own."""
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {"text": self.text}
         if self.buttons:
-            data["buttons"] = [
-                [{"label": b.label, "payload": b.payload, "url": b.url} for b in row]
-                for row in self.buttons
-            ]
+            data["buttons"] = _rows_json(self.buttons)
+        if self.keyboard is not None:
+            data["keyboard"] = _rows_json(self.keyboard)
         if self.file is not None:
             f = self.file
             data["file"] = {
@@ -92,8 +96,8 @@ class Reply:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Reply:
-        rows = data.get("buttons") or []
-        buttons = [[Button(**b) for b in row] for row in rows]  # type: ignore[arg-type, union-attr]
+        buttons = _rows(data.get("buttons") or [])
+        keyboard = data.get("keyboard")
         raw_file = data.get("file")
         out_file = None
         if isinstance(raw_file, dict):
@@ -110,7 +114,16 @@ class Reply:
             buttons=buttons,
             file=out_file,
             reply_to_ref=data.get("reply_to_ref"),  # type: ignore[arg-type]
+            keyboard=_rows(keyboard) if keyboard is not None else None,
         )
+
+
+def _rows_json(rows: list[list[Button]]) -> list[list[dict[str, str | None]]]:
+    return [[{"label": b.label, "payload": b.payload, "url": b.url} for b in row] for row in rows]
+
+
+def _rows(raw: object) -> list[list[Button]]:
+    return [[Button(**b) for b in row] for row in raw]  # type: ignore[arg-type, union-attr]
 
 
 class DeliveryError(Exception):

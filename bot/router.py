@@ -6,6 +6,7 @@ cannot forget to check them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,9 @@ class Router:
         self.dialogs: dict[str, DialogHandler] = {}
         self.deep_links: dict[str, Handler] = {}
         self.reply_hooks: list[ReplyHook] = []
+        self.keys: dict[str, str] = {}
+        """Label of a persistent keyboard key -> its payload: a Telegram reply keyboard
+        sends only the label's text, so the core turns it back into the button press."""
 
     def command(self, name: str, handler: Handler, roles: set[str] | None = None) -> None:
         self.commands[name.lstrip("/").lower()] = Route(handler, _roles(roles))
@@ -50,9 +54,26 @@ class Router:
         the person's dialog, because the person chose that message explicitly."""
         self.reply_hooks.append(hook)
 
+    def key(self, label: str, payload: str) -> None:
+        self.keys[key_text(label)] = payload
+
+    def key_payload(self, text: str) -> str | None:
+        """The payload of the persistent key whose label this text is, typed or tapped."""
+        key = key_text(text)
+        return self.keys.get(key) if key else None
+
     def deep_link(self, prefix: str, handler: Handler) -> None:
         """`/start <prefix>...` (Telegram deep links, typed invite codes)."""
         self.deep_links[prefix] = handler
+
+
+_KEY_EDGES = re.compile(r"^[\W_]+|[\s.!?]+$")
+
+
+def key_text(text: str) -> str:
+    """A key's label as people type it too: no leading emoji, no case, no final dot, so
+    «что дальше?» finds «👉 Что дальше»."""
+    return _KEY_EDGES.sub("", text).casefold()
 
 
 def _roles(roles: set[str] | None) -> frozenset[str] | None:

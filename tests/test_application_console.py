@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.clock import FakeClock
 from bot.settings import Settings
-from storage import applications, persons
+from storage import applications, forms, persons
 from tests.conftest import APPLICATION, ConsoleChat, fill_application, make_chat, texts
 
 
@@ -37,8 +37,11 @@ async def test_intern_applies_and_coordinator_approves(chat: ConsoleChat) -> Non
     await chat.say("1")
     assert "одобрена" in chat.last("alice").text
     told = chat.new("intern")
-    assert len(told) == 1
+    assert len(told) == 2
     assert "одобрена" in told[0].text and "https://zoom.example.org/j/1000000001" in told[0].text
+    assert told[1].keyboard is not None and told[1].keyboard[0][0].payload == "menu|next"
+    chat.as_user("intern")
+    assert "Ваши сроки" in (await chat.say("Мои сроки"))[0].text  # a key's label, typed
 
     async with chat.app.s.db.read() as conn:
         app = await applications.get(conn, 1)
@@ -231,3 +234,16 @@ async def test_help_lists_the_commands_of_the_persons_roles_only(chat: ConsoleCh
     assert "/applications" not in newbie
     coordinator = (await chat.say("/help", "alice"))[-1].text
     assert "/applications — Заявки на рассмотрении" in coordinator
+
+
+async def test_a_menu_label_typed_by_an_applicant_is_just_an_answer(chat: ConsoleChat) -> None:
+    await chat.say("/start", "intern")
+    await chat.say("Иванова Мария Петровна")
+    await chat.say("maria@example.ru")
+    asked = await chat.say("📅 Встречи")  # the intern menu's key, but this is no intern yet
+    assert "Вопрос 4 из 7" in asked[-1].text
+    async with chat.app.s.db.read() as conn:
+        account = await persons.find_account(conn, "console", "intern")
+        assert account is not None
+        progress = await forms.get(conn, account.person_id, "application")
+    assert progress is not None and progress.answers["organisation"] == "📅 Встречи"

@@ -136,8 +136,9 @@ async def test_intern_without_a_team_and_in_english(chat: ConsoleChat, clock: Fa
     chat.adapter.language = "en"
     await apply(chat, Intern("sam", "Smith John Adam", "2", "-"))
     await press(chat, "alice", "app|1|ok")
-    approved = chat.new("sam")[-1]
+    approved, note = chat.new("sam")[-2:]
     assert "menu|next" in payloads([approved])
+    assert note.keyboard is not None and note.keyboard[0][0].label == "👉 What's next"
     chat.adapter.language = "en"
     menu = await chat.say("/menu", "sam")
     assert [b.label for b in menu[0].buttons[0]] == ["👉 What's next", "⏰ My deadlines"]

@@ -103,7 +103,7 @@ async def test_cohort_over_telegram(settings: Settings, clock: FakeClock) -> Non
     async with telegram_chat(settings, clock) as tg:
         fake, programme = tg.fake, tg.app.s.programme
         ids = await enrol(tg, clock)
-        approved = fake.texts_to(2001)[-1]
+        approved = fake.texts_to(2001)[-2]
         assert "одобрена" in approved and "👉 Что дальше" in tg.labels(2001)
         inbox = Inbox(tg)
 

@@ -124,6 +124,20 @@ async def test_files_and_reply_to(fake: FakeTelegramServer) -> None:
     await adapter.close()
 
 
+async def test_reply_keyboard_stays_until_taken_away(fake: FakeTelegramServer) -> None:
+    adapter = TelegramAdapter(Recorder(), token=TOKEN, api_url=fake.base_url)  # type: ignore[arg-type]
+    menu = [[Button("👉 Что дальше", "menu|next")], [Button("📊 Мой прогресс", "menu|progress")]]
+    await adapter.send(str(USER), Reply("Меню внизу", keyboard=menu))
+    assert fake.reply_keys(USER) == ["👉 Что дальше", "📊 Мой прогресс"]
+    await adapter.send(str(USER), Reply("Выберите", [[Button("Да", "yes")]], keyboard=menu))
+    assert fake.calls("sendMessage")[-1]["params"]["reply_markup"]["inline_keyboard"]  # inline wins
+    await adapter.send(str(USER), Reply("Просто текст"))
+    assert fake.reply_keys(USER) == ["👉 Что дальше", "📊 Мой прогресс"]
+    await adapter.send(str(USER), Reply("Меню убрано", keyboard=[]))
+    assert fake.reply_keyboard(USER) is None
+    await adapter.close()
+
+
 async def test_error_mapping(fake: FakeTelegramServer) -> None:
     adapter = TelegramAdapter(Recorder(), token=TOKEN, api_url=fake.base_url)  # type: ignore[arg-type]
     cases = [

@@ -36,8 +36,19 @@ async def test_intern_applies_in_telegram_and_coordinator_approves(
         assert tg.labels(COORDINATOR) == ["✅ Одобрить", "❌ Отклонить", "✏️ Вернуть на доработку"]
         approved = await tg.press(COORDINATOR, "✅ Одобрить")
         assert "одобрена" in approved[-1]
-        told = fake.texts_to(INTERN)[-1]
+        told, note = fake.texts_to(INTERN)[-2:]
         assert "одобрена" in told and "https://zoom.example.org/j/1000000001" in told
+
+        # The menu stays under the input field as a reply keyboard; a tap sends its label.
+        assert "внизу экрана" in note
+        keyboard = fake.reply_keyboard(INTERN)
+        assert keyboard is not None and keyboard["is_persistent"] and keyboard["resize_keyboard"]
+        assert fake.reply_keys(INTERN) == [
+            "👉 Что дальше", "⏰ Мои сроки", "📅 Встречи", "💬 Вопрос тьютору", "📊 Мой прогресс"]
+        deadlines = await tg.tap(INTERN, "⏰ Мои сроки")
+        assert len(deadlines) == 1 and "Ваши сроки" in deadlines[0]
+        typed = await tg.say(INTERN, "что дальше?")  # the label typed, not tapped
+        assert any(t.startswith("Дальше: Встреча 1") for t in typed)
 
         # Every button press was answered, so no button kept spinning.
         pressed = [u["callback_query"]["id"] for u in fake.updates if "callback_query" in u]

@@ -102,6 +102,24 @@ async def test_keyboards_inline_regular_and_text(fake: FakeVkServer, adapter: Vk
     assert board is not None and board["buttons"][0][0]["action"]["type"] == "text"
 
 
+async def test_persistent_menu_returns_after_a_one_off_keyboard(
+    fake: FakeVkServer, adapter: VkAdapter
+) -> None:
+    menu = [[Button("👉 Что дальше", "menu|next"), Button("⏰ Мои сроки", "menu|deadlines")]]
+    await adapter.send(str(PEER), Reply("Меню внизу", keyboard=menu))
+    shown = fake.keyboard_of(PEER)
+    assert shown is not None and shown["inline"] is False and shown["one_time"] is False
+    assert [b["action"]["type"] for b in shown["buttons"][0]] == ["callback", "callback"]
+    await adapter.send(str(PEER), Reply("Спасибо"))  # a plain message leaves the menu alone
+    assert "keyboard" not in fake.messages_to(PEER)[-1]
+    many = [[Button(f"Вариант {i} " + "с длинным-длинным названием", f"f|x|{i}")] for i in range(8)]
+    await adapter.send(str(PEER), Reply("Какой?", many))  # replaces the menu for one choice
+    await adapter.send(str(PEER), Reply("Готово"))
+    assert fake.messages_to(PEER)[-1]["keyboard"] == shown  # the menu is back, not an empty field
+    await adapter.send(str(PEER), Reply("Меню больше не нужно", keyboard=[]))
+    assert fake.messages_to(PEER)[-1]["keyboard"] == {"buttons": [], "one_time": True}
+
+
 async def test_long_text_split_file_upload_and_idempotent_resend(
     fake: FakeVkServer, adapter: VkAdapter
 ) -> None:

@@ -37,13 +37,23 @@ async def test_intern_applies_in_vk_and_coordinator_approves(settings: Settings,
         assert json.loads(actions[0]["payload"]) == {"p": "app|1|ok"}
         approved = await vk.press(COORDINATOR, "✅ Одобрить")
         assert "одобрена" in approved[-1]
-        told = fake.texts_to(INTERN)[-1]
+        told, note = fake.texts_to(INTERN)[-2:]
         assert "одобрена" in told and "https://zoom.example.org/j/1000000001" in told
+
+        # The menu stays under the input field: a regular keyboard that does not hide.
+        assert "внизу экрана" in note
+        menu = fake.keyboard_of(INTERN)
+        assert menu is not None and menu["inline"] is False and menu["one_time"] is False
+        keys = [b["action"] for row in menu["buttons"] for b in row]
+        assert [json.loads(a["payload"])["p"] for a in keys] == [
+            "menu|next", "menu|deadlines", "ev|list", "ask", "menu|progress"]
+        deadlines = await vk.press(INTERN, "⏰ Мои сроки")
+        assert len(deadlines) == 1 and "Ваши сроки" in deadlines[0]
 
         # Every callback press was answered with messages.sendMessageEventAnswer.
         pressed = {e["object"]["event_id"] for e in fake.events if e["type"] == "message_event"}
         answered = {c["params"]["event_id"] for c in fake.calls("messages.sendMessageEventAnswer") if c["ok"]}
-        assert answered == pressed and len(pressed) == 4
+        assert answered == pressed and len(pressed) == 5  # 4 in the application, 1 menu key
         assert all(c["ok"] for c in fake.calls()), [c for c in fake.calls() if not c["ok"]]
         assert all(c["params"]["v"] == "5.199" for c in fake.calls())
         assert fake.duplicates == []

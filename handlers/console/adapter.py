@@ -64,6 +64,8 @@ class ConsoleAdapter:
                 cells.append(f"[{len(payloads)}] {button.label}")
             lines.append("   " + "   ".join(cells))
         self.buttons[chat_ref] = payloads
+        if reply.keyboard:  # a keyboard under the input field: typing a label presses it
+            lines.append("   ⌨ " + " · ".join(b.label for row in reply.keyboard for b in row))
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
         return None

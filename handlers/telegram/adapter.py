@@ -115,7 +115,7 @@ class TelegramAdapter:
 
     def _steps(self, chat_id: int, reply: Reply) -> list[Callable[[], Awaitable[Message]]]:
         """The calls one reply needs: text parts, then the file; buttons on the last one."""
-        markup = render.inline_keyboard(reply.buttons)
+        markup = render.markup(reply)
         reply_to = (
             ReplyParameters(message_id=int(reply.reply_to_ref), allow_sending_without_reply=True)
             if reply.reply_to_ref and reply.reply_to_ref.isdigit() else None

@@ -6,9 +6,18 @@ echoed back, and a stray `<` in them must never turn into a "can't parse entitie
 
 from __future__ import annotations
 
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
-from bot.messages import Button, OutFile
+from bot.messages import Button, OutFile, Reply
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 CALLBACK_DATA_LIMIT = 64
 CAPTION_LIMIT = 1024
@@ -30,6 +39,21 @@ def inline_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(inline_keyboard=[[button(b) for b in row] for row in rows if row])
+
+
+def markup(reply: Reply) -> Markup | None:
+    """Inline buttons when the reply has any; else its persistent keyboard as a reply
+    keyboard (a tap sends the label as text, which the core maps back to the key)."""
+    inline = inline_keyboard(reply.buttons)
+    if inline is not None or reply.keyboard is None:
+        return inline
+    if not reply.keyboard:
+        return ReplyKeyboardRemove(remove_keyboard=True)
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=b.label) for b in row] for row in reply.keyboard if row],
+        resize_keyboard=True,
+        is_persistent=True,
+    )
 
 
 def input_file(file: OutFile) -> str | BufferedInputFile:

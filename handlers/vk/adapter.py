@@ -76,6 +76,9 @@ class VkAdapter:
         """user id -> "First Last", looked up once per person with one users.get per batch."""
         self._regular_shown: set[int] = set()
         """Peers under whose input field a regular keyboard is shown: cleared by the next message."""
+        self._menus: dict[int, str] = {}
+        """peer -> the persistent keyboard (the intern's menu) last sent, shown again in
+        place of a one-off regular keyboard instead of leaving the field empty."""
         self._stopping = asyncio.Event()
         self._finished = asyncio.Event()
         self._finished.set()
@@ -95,19 +98,28 @@ class VkAdapter:
             last["attachment"] = attachment
         callbacks = self._callbacks_ok.get(peer_id, True)
         markup = keyboard.keyboard(reply.buttons, callbacks=callbacks)
+        if markup is None and reply.keyboard is not None:
+            markup = keyboard.keyboard(reply.keyboard, callbacks=callbacks, inline=False,
+                                       persistent=True) or CLEAR_KEYBOARD
         if markup is not None:
             last["keyboard"] = markup
         elif peer_id in self._regular_shown:
-            last["keyboard"] = CLEAR_KEYBOARD
+            last["keyboard"] = self._menus.get(peer_id, CLEAR_KEYBOARD)  # the menu comes back
         if reply.reply_to_ref and reply.reply_to_ref.isdigit():
             calls[0]["reply_to"] = int(reply.reply_to_ref)
         return calls
 
-    def _remember_keyboard(self, peer_id: int, params: dict[str, Any]) -> None:
+    def _remember_keyboard(self, peer_id: int, params: dict[str, Any], reply: Reply) -> None:
         markup = params.get("keyboard")
         if markup is None:
             return
-        if markup == CLEAR_KEYBOARD or json.loads(markup).get("inline"):
+        if reply.keyboard is not None and not reply.buttons:  # the persistent keyboard itself
+            if reply.keyboard:
+                self._menus[peer_id] = markup
+            else:
+                self._menus.pop(peer_id, None)
+            self._regular_shown.discard(peer_id)
+        elif markup in (CLEAR_KEYBOARD, self._menus.get(peer_id)) or json.loads(markup).get("inline"):
             self._regular_shown.discard(peer_id)
         else:
             self._regular_shown.add(peer_id)
@@ -145,7 +157,7 @@ class VkAdapter:
             for part, params in enumerate(self._messages(peer_id, reply, attachment)):
                 last = await self.call("messages.send", peer_id=peer_id,
                                        random_id=self._random_id(idem, part), **params)
-                self._remember_keyboard(peer_id, params)
+                self._remember_keyboard(peer_id, params, reply)
         except Exception as exc:
             raise delivery_error(exc) from exc
         return str(last) if last is not None else None

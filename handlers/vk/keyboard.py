@@ -68,8 +68,13 @@ def _button(b: Button, kind: str) -> dict[str, Any]:
     }
 
 
-def keyboard(rows: list[list[Button]], *, callbacks: bool = True, inline: bool = True) -> str | None:
-    """The `keyboard` parameter of messages.send (a JSON string), or None without buttons."""
+def keyboard(rows: list[list[Button]], *, callbacks: bool = True, inline: bool = True,
+             persistent: bool = False) -> str | None:
+    """The `keyboard` parameter of messages.send (a JSON string), or None without buttons.
+
+    `persistent`: a regular keyboard that stays after a press (the intern's menu);
+    otherwise a regular keyboard of text buttons hides once used.
+    """
     if not rows:
         return None
     kind = "callback" if callbacks else "text"
@@ -77,7 +82,7 @@ def keyboard(rows: list[list[Button]], *, callbacks: bool = True, inline: bool =
     total = sum(len(r) for r in shaped)
     if not inline or len(shaped) > INLINE_ROWS or total > INLINE_BUTTONS:
         shaped = _fit(shaped, REGULAR_ROWS, REGULAR_BUTTONS)
-        body = {"one_time": not callbacks, "inline": False,
+        body = {"one_time": not (callbacks or persistent), "inline": False,
                 "buttons": [[_button(b, kind) for b in r] for r in shaped]}
     else:
         body = {"inline": True, "buttons": [[_button(b, kind) for b in r] for r in shaped]}

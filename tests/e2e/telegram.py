@@ -46,6 +46,10 @@ class TelegramChat:
         await self.handled(update["update_id"])
         return self.fake.texts_to(user_id)[before:]
 
+    async def tap(self, user_id: int, label: str) -> list[str]:
+        """The user taps a key of the reply keyboard under the input field."""
+        return await self._after(user_id, lambda: self.fake.tap_key(user_id, label))
+
     def labels(self, user_id: int) -> list[str]:
         return [b["text"] for row in self.fake.buttons(user_id) for b in row]
 

@@ -295,6 +295,13 @@ def _validate_reply_markup(markup: Any) -> None:
         return
     if not isinstance(markup, dict):
         raise _bad("can't parse reply keyboard markup JSON object")
+    if "keyboard" in markup:
+        _validate_reply_keyboard(markup["keyboard"])
+        return
+    if "remove_keyboard" in markup:
+        if markup["remove_keyboard"] is not True:
+            raise _bad("can't parse reply keyboard markup JSON object")
+        return
     rows = markup.get("inline_keyboard")
     if rows is None:
         return
@@ -310,6 +317,19 @@ def _validate_reply_markup(markup: Any) -> None:
             data = button.get("callback_data")
             if data is not None and len(str(data).encode("utf-8")) > _MAX_CALLBACK_DATA:
                 raise _bad("BUTTON_DATA_INVALID")
+
+
+def _validate_reply_keyboard(rows: Any) -> None:
+    """A reply keyboard: rows of buttons with a text and no callback data."""
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise _bad("can't parse reply keyboard markup JSON object")
+    for row in rows:
+        for button in row:
+            text = button if isinstance(button, str) else (button or {}).get("text")
+            if not isinstance(text, str) or not text:
+                raise _bad("can't parse keyboard button: Text must be non-empty")
+            if isinstance(button, dict) and "callback_data" in button:
+                raise _bad("can't parse keyboard button: field \"callback_data\" is unexpected")
 
 
 def _inline_only(markup: Any) -> JsonDict | None:
@@ -357,6 +377,8 @@ class FakeTelegramServer(FakeServerBase):
         self._files: dict[str, JsonDict] = {}
         self._open_queries: set[str] = set()
         self._blocked: set[int] = set()
+        self._reply_keyboards: dict[int, JsonDict] = {}
+        """chat -> the reply keyboard shown under its input field (it outlives the message)."""
         self._faults = RuleBook()
         self._delays = RuleBook()
         self._window = SlidingWindow()
@@ -752,9 +774,16 @@ class FakeTelegramServer(FakeServerBase):
         markup = params.get("reply_markup")
         _validate_reply_markup(markup)
         reply = self._reply_to(chat_id, params)
+        self._keep_reply_keyboard(chat_id, markup)
         return self._bot_message(
             chat_id, text=plain, reply_markup=_inline_only(markup), reply_to_message=reply
         )
+
+    def _keep_reply_keyboard(self, chat_id: int, markup: Any) -> None:
+        if isinstance(markup, dict) and "keyboard" in markup:
+            self._reply_keyboards[chat_id] = markup
+        elif isinstance(markup, dict) and markup.get("remove_keyboard"):
+            self._reply_keyboards.pop(chat_id, None)
 
     def _caption(self, params: JsonDict) -> str | None:
         caption = params.get("caption")
@@ -820,6 +849,7 @@ class FakeTelegramServer(FakeServerBase):
         _validate_reply_markup(markup)
         obj = self._media_object(kind, params.get(kind), params)
         reply = self._reply_to(chat_id, params)
+        self._keep_reply_keyboard(chat_id, markup)
         content: JsonDict = {kind: obj, "caption": caption, "reply_markup": _inline_only(markup)}
         return self._bot_message(chat_id, reply_to_message=reply, **content)
 
@@ -1162,6 +1192,22 @@ class FakeTelegramServer(FakeServerBase):
                 reply_to_message_id=reply_to_message_id,
             )
         )
+
+    def reply_keyboard(self, chat_id: int) -> JsonDict | None:
+        """The reply keyboard the chat shows under its input field now, if any."""
+        return self._reply_keyboards.get(chat_id)
+
+    def reply_keys(self, chat_id: int) -> list[str]:
+        rows = (self.reply_keyboard(chat_id) or {}).get("keyboard") or []
+        return [b if isinstance(b, str) else b["text"] for row in rows for b in row]
+
+    def tap_key(self, user_id: int, label: str) -> int:
+        """The user taps a key of the reply keyboard: the client sends its label as text."""
+        keys = self.reply_keys(user_id)
+        if label not in keys:
+            msg = f"no key {label!r} on the reply keyboard of {user_id}: {keys!r}"
+            raise AssertionError(msg)
+        return self.send_text(user_id, label)
 
     def last_bot_message(self, chat_id: int, *, with_keyboard: bool = False) -> JsonDict | None:
         """The newest stored message the bot sent to ``chat_id`` (optionally with buttons)."""

@@ -24,7 +24,7 @@ from bot import audiences
 from bot.clock import from_iso
 from bot.context import Ctx
 from bot.i18n import Texts
-from bot.messages import OutFile
+from bot.messages import OutFile, Reply
 from bot.people import names
 from bot.services import Services
 from scenarios.engine import shown
@@ -317,13 +317,19 @@ async def export_command(ctx: Ctx) -> None:
         return
     sheets = await collect(ctx.conn, ctx.services.programme, ctx.services.texts, ctx.lang)
     stamp = ctx.now.strftime("%Y%m%d-%H%M")
-    if wanted == "xlsx":
-        data = await asyncio.to_thread(to_xlsx, sheets)
-        file = OutFile(f"internship-{stamp}.xlsx", data=data, mime=XLSX_MIME)
-    else:
-        data = await asyncio.to_thread(to_csv_zip, sheets)
-        file = OutFile(f"internship-{stamp}-csv.zip", data=data, mime="application/zip")
     counts = {sheet.key: len(sheet.rows) for sheet in sheets}
-    await ctx.reply(ctx.t("export.ready", people=counts.get("persons", 0), teams=counts.get("teams", 0),
-                          certificates=sum(1 for r in sheets[-1].rows if r[-1] == ctx.t("export.yes"))),
-                    file=file)
+    text = ctx.t("export.ready", people=counts.get("persons", 0), teams=counts.get("teams", 0),
+                 certificates=sum(1 for r in sheets[-1].rows if r[-1] == ctx.t("export.yes")))
+
+    async def build() -> Reply:
+        """The workbook is written in a worker thread once the sheets are read: a whole
+        cohort takes seconds, which must hold neither the event loop nor the database."""
+        if wanted == "xlsx":
+            data = await asyncio.to_thread(to_xlsx, sheets)
+            file = OutFile(f"internship-{stamp}.xlsx", data=data, mime=XLSX_MIME)
+        else:
+            data = await asyncio.to_thread(to_csv_zip, sheets)
+            file = OutFile(f"internship-{stamp}-csv.zip", data=data, mime="application/zip")
+        return Reply(text, file=file)
+
+    ctx.reply_later(build)

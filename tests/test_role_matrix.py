@@ -57,7 +57,7 @@ PAYLOADS: dict[str, frozenset[str]] = {
 }
 EXAMPLES: dict[str, list[str]] = {
     # realistic arguments besides the bare prefix (which every handler must survive)
-    "app": ["app|1|ok", "app|1|fix"], "apb": ["apb|ok|1"], "inv": ["inv|tutor"],
+    "app": ["app|1|ok", "app|1|fix"], "apb": ["apb|ok|1"], "inv": ["inv|tutor", "inv|x|ABCDEFGHIJ"],
     "rv": ["rv|2|tutor", "rv|2|tutor|yes"], "tm": ["tm|auto", "tm|move", "tm|mv|3|1"],
     "bc": ["bc|1|a|all", "bc|1|now"], "mv": ["mv|cancel"], "open": ["open|homework"],
     "fgc": ["fgc|3|ok"], "pg": ["pg|all", "pg|1"], "tk": ["tk|1|s", "tk|1|c"],

@@ -7,7 +7,7 @@ transaction as its state change, so a crash can neither lose nor repeat a messag
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,8 @@ class Ctx:
     lang: str
     args: list[str] = field(default_factory=list)
     written: list[int] = field(default_factory=list)
+    later: list[Callable[[], Awaitable[Reply]]] = field(default_factory=list)
+    """Replies built after the transaction (see `reply_later`), in order."""
     _reply_count: int = 0
 
     def t(self, key: str, /, **params: Any) -> str:
@@ -65,6 +67,17 @@ class Ctx:
         )
         if row_id:
             self.written.append(row_id)
+
+    def reply_later(self, build: Callable[[], Awaitable[Reply]]) -> None:
+        """A reply that takes long to build (a chart, a workbook), built once this update's
+        transaction is committed: the database is one connection under one lock, and
+        holding it through a second of rendering would stall every other chat, the
+        outbox and the scheduler. `build` must work on data already read, not on `conn`.
+
+        The reply is then written to the outbox in a transaction of its own; a crash in
+        between loses only this answer to a command, which the coordinator asks again.
+        """
+        self.later.append(build)
 
     async def notify(
         self,

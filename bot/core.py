@@ -31,6 +31,7 @@ class Core:
         if incoming.text and len(incoming.text) > MAX_TEXT * 4:
             incoming = _truncate(incoming)
         written: list[int] = []
+        ctx: Ctx | None = None
         lang = self.s.texts.language_for(incoming.language_code)
         try:
             async with self.s.db.transaction() as conn:
@@ -51,12 +52,31 @@ class Core:
             log.exception("handler failed on an update from %s", incoming.platform)
             await self._sorry(incoming, lang)
             return
+        await self._flush(written)
+        if ctx is not None and ctx.later:
+            await self._replies_later(ctx)
+
+    async def _flush(self, written: list[int]) -> None:
         try:
             await self.s.delivery.flush(written)
         except Exception:
             # The update and its replies are committed; whatever was not recorded as sent
             # stays pending and the outbox loop delivers it. The adapter must not see this.
             log.exception("delivering replies failed; the outbox loop will retry them")
+
+    async def _replies_later(self, ctx: Ctx) -> None:
+        """Build each `Ctx.reply_later` reply outside the transaction, then outbox it."""
+        for build in ctx.later:
+            try:
+                reply = await build()
+                async with self.s.db.transaction() as conn:
+                    ctx.conn, ctx.now, ctx.written = conn, self.s.clock.now(), []
+                    await ctx.reply(reply.text, reply.buttons, file=reply.file)
+            except Exception:
+                log.exception("a reply built after the update failed (%s)", ctx.incoming.platform)
+                await self._sorry(ctx.incoming, ctx.lang)
+                return
+            await self._flush(ctx.written)
 
     async def _sorry(self, incoming: Incoming, lang: str) -> None:
         reply = Reply(self.s.texts.get(lang, "common.try_again_later"))

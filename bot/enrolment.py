@@ -114,7 +114,7 @@ async def help_(ctx: Ctx) -> None:
             ctx.t(key, form=ctx.services.forms.title(ctx, dialog.ref), step=min(step, total), total=total)
         )
     elif ctx.has_role("coordinator"):
-        count = len(await applications.pending(ctx.conn, 1000))
+        count = await applications.count_pending(ctx.conn)
         lines.append(ctx.t("help.where_coordinator", pending=count))
     elif ctx.has_role("tutor"):
         names = ", ".join(t.name for t in await teams.teams_of_tutor(ctx.conn, ctx.person.id))
@@ -178,7 +178,8 @@ async def list_pending(ctx: Ctx) -> None:
     if not pending:
         await ctx.reply(ctx.t("app.none_pending"))
         return
-    await ctx.reply(ctx.t("app.pending_count", count=len(pending)))
+    await ctx.reply(ctx.t("app.pending_count", count=await applications.count_pending(ctx.conn),
+                          shown=len(pending)))
     for app in pending:
         build = await application_card(ctx, app.id)
         reply = build(ctx.lang)

@@ -2,8 +2,8 @@
 
 `collect` reads the database into plain sheets (header + rows), data-driven from the
 programme: one column per application question, per stage, per survey item, per
-completion stage. Tables other features add (`submissions`, `tickets`) are exported
-as they are when present. Deleted people are never included.
+completion stage; submissions and tickets with names, localised statuses and local
+times. Deleted people are never included.
 """
 
 from __future__ import annotations
@@ -16,13 +16,16 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
 from bot import audiences
+from bot.clock import from_iso
 from bot.context import Ctx
 from bot.i18n import Texts
-from bot.messages import OutFile
+from bot.messages import OutFile, Reply
+from bot.people import names
 from bot.services import Services
 from scenarios.engine import shown
 from scenarios.models import Programme, pick
@@ -32,8 +35,7 @@ from storage.db import fetchall
 
 Cell = str | int | float | None
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-GENERIC_TABLES = ("submissions", "tickets")
-"""Tables added by other features, exported column by column when they exist."""
+TIME_FORMAT = "%d.%m.%Y %H:%M"
 
 
 @dataclass(slots=True)
@@ -87,13 +89,16 @@ async def collect(
 
     teams_sheet = Sheet("teams", t("sheet.teams"), [t("col.team"), t("col.tutor"), t("col.size"),
                                                     t("col.members")])
-    for team in await fetchall(conn, "SELECT * FROM teams ORDER BY id"):
+    all_teams = await fetchall(conn, "SELECT * FROM teams ORDER BY id")
+    # a tutor rarely fills an application: named as everywhere else in the bot
+    tutors = await names(conn, [r["tutor_id"] for r in all_teams if r["tutor_id"] in alive])
+    for team in all_teams:
         members = [m["person_id"] for m in await fetchall(
             conn, "SELECT person_id FROM team_members WHERE team_id = ? ORDER BY person_id", (team["id"],)
         ) if m["person_id"] in alive]
-        tutor = by_id.get(team["tutor_id"]) if team["tutor_id"] else None
         teams_sheet.rows.append([
-            team["name"], _name(tutor), len(members), ", ".join(_name(by_id[m]) or "" for m in members),
+            team["name"], tutors.get(team["tutor_id"]), len(members),
+            ", ".join(_name(by_id[m]) or "" for m in members),
         ])
     sheets.append(teams_sheet)
 
@@ -115,9 +120,9 @@ async def collect(
     if survey:
         sheets.extend(await _survey(conn, programme, texts, lang, survey, interns, by_id, t))
 
-    for table in GENERIC_TABLES:
-        if await cohort.table_exists(conn, table):
-            sheets.append(await _table(conn, table, t(f"sheet.{table}"), alive))
+    zone = ZoneInfo(programme.timezone)
+    sheets.append(await _submissions(conn, programme, texts, lang, alive, zone, t))
+    sheets.append(await _tickets(conn, programme, texts, lang, alive, zone, t))
 
     cert = Sheet("certificates", t("sheet.certificates"), [
         t("col.name"), t("col.email"), *(pick(programme.stage(s).title, lang) for s in programme.completion),
@@ -165,24 +170,82 @@ async def _survey(conn, programme, texts, lang, survey, interns, by_id, t):  # t
     return [sheet, summary]
 
 
-async def _table(conn: aiosqlite.Connection, table: str, title: str, alive: set[int]) -> Sheet:
-    columns = [r["name"] for r in await fetchall(conn, f"SELECT name FROM pragma_table_info('{table}')")]
-    sheet = Sheet(table, title, columns)
-    for row in await fetchall(conn, f"SELECT * FROM {table} ORDER BY rowid"):  # fixed table names only
-        if "person_id" in columns and row["person_id"] is not None and row["person_id"] not in alive:
-            continue
-        sheet.rows.append([_cell(row[c]) for c in columns])
+async def _submissions(conn, programme, texts, lang, alive, zone, t):  # type: ignore[no-untyped-def]
+    """Every version handed in, oldest first: whose, its status, what it holds, the verdict."""
+    rows = [r for r in await fetchall(conn, "SELECT s.*, t.name AS team FROM submissions s"
+                                            " LEFT JOIN teams t ON t.id = s.team_id ORDER BY s.id")
+            if r["person_id"] in alive]
+    who = await names(conn, {r["person_id"] for r in rows} | {
+        r["reviewed_by"] for r in rows if r["reviewed_by"] in alive})
+    sheet = Sheet("submissions", t("sheet.submissions"), [
+        t("col.number"), t("col.stage"), t("col.team"), t("col.sent_by"), t("col.version"),
+        t("col.status"), t("col.content"), t("col.links"), t("col.minutes"), t("col.comment"),
+        t("col.reviewer"), t("col.sent_at"), t("col.reviewed_at"),
+    ])
+    for r in rows:
+        items = json.loads(r["items"])
+        sheet.rows.append([
+            r["id"], _stage_title(programme, r["stage_id"], lang), r["team"], who[r["person_id"]],
+            r["version"], texts.get(lang, f"review.status.{r['status']}"),
+            "\n".join(_item(texts, lang, item) for item in items) or None,
+            "\n".join(item["url"] for item in items if item.get("kind") == "link") or None,
+            r["minutes"], r["comment"], who.get(r["reviewed_by"]),
+            _local(r["created_at"], zone), _local(r["reviewed_at"], zone),
+        ])
     return sheet
+
+
+def _item(texts: Texts, lang: str, item: dict[str, Any]) -> str:
+    if item.get("kind") == "text":
+        return str(item.get("text", ""))
+    if item.get("kind") == "link":
+        return str(item.get("url", ""))
+    # a file stays in the messenger (only its id is kept): named as the tutor saw it
+    return str(item.get("name") or texts.get(lang, f"form.file_kind.{item.get('kind_of', 'document')}"))
+
+
+async def _tickets(conn, programme, texts, lang, alive, zone, t):  # type: ignore[no-untyped-def]
+    """Every question to a tutor: who asked, where they were, who answered and how fast."""
+    rows = [r for r in await fetchall(conn, "SELECT k.*, t.name AS team FROM tickets k"
+                                            " LEFT JOIN teams t ON t.id = k.team_id ORDER BY k.id")
+            if r["intern_id"] in alive]
+    who = await names(conn, {r["intern_id"] for r in rows} | {
+        r["tutor_id"] for r in rows if r["tutor_id"] in alive})
+    sheet = Sheet("tickets", t("sheet.tickets"), [
+        t("col.number"), t("col.name"), t("col.team"), t("col.tutor"), t("col.status"),
+        t("col.stage"), t("col.question"), t("col.asked_at"), t("col.first_answer_at"),
+        t("col.closed_at"), t("col.escalated"),
+    ])
+    for r in rows:
+        escalated = None
+        if r["escalations"]:
+            reason = texts.get(lang, f"tickets.reason.{r['escalation_reason']}") if (
+                r["escalation_reason"]) else ""
+            escalated = f"{r['escalations']} — {reason}".strip(" —")
+        sheet.rows.append([
+            r["id"], who[r["intern_id"]], r["team"], who.get(r["tutor_id"]),
+            texts.get(lang, f"tickets.status.{r['status']}"),
+            _stage_title(programme, r["stage_id"], lang), r["question"] or None,
+            _local(r["created_at"], zone), _local(r["first_answer_at"], zone),
+            _local(r["closed_at"], zone), escalated,
+        ])
+    return sheet
+
+
+def _stage_title(programme: Programme, stage_id: str | None, lang: str) -> str | None:
+    if not stage_id:
+        return None
+    known = {s.id: s for s in programme.stages}
+    return pick(known[stage_id].title, lang) if stage_id in known else stage_id
+
+
+def _local(stamp: str | None, zone: ZoneInfo) -> str | None:
+    """Times in the programme's zone, as a coordinator reads them (the sheet has no zones)."""
+    return from_iso(stamp).astimezone(zone).strftime(TIME_FORMAT) if stamp else None
 
 
 def _split(listed: str | None) -> list[str]:
     return sorted(x for x in (listed or "").split(",") if x)
-
-
-def _cell(value: object) -> Cell:
-    if value is None or isinstance(value, int | float | str):
-        return value  # type: ignore[return-value]
-    return str(value)
 
 
 def _name(row: aiosqlite.Row | None) -> str | None:
@@ -254,13 +317,19 @@ async def export_command(ctx: Ctx) -> None:
         return
     sheets = await collect(ctx.conn, ctx.services.programme, ctx.services.texts, ctx.lang)
     stamp = ctx.now.strftime("%Y%m%d-%H%M")
-    if wanted == "xlsx":
-        data = await asyncio.to_thread(to_xlsx, sheets)
-        file = OutFile(f"internship-{stamp}.xlsx", data=data, mime=XLSX_MIME)
-    else:
-        data = await asyncio.to_thread(to_csv_zip, sheets)
-        file = OutFile(f"internship-{stamp}-csv.zip", data=data, mime="application/zip")
     counts = {sheet.key: len(sheet.rows) for sheet in sheets}
-    await ctx.reply(ctx.t("export.ready", people=counts.get("persons", 0), teams=counts.get("teams", 0),
-                          certificates=sum(1 for r in sheets[-1].rows if r[-1] == ctx.t("export.yes"))),
-                    file=file)
+    text = ctx.t("export.ready", people=counts.get("persons", 0), teams=counts.get("teams", 0),
+                 certificates=sum(1 for r in sheets[-1].rows if r[-1] == ctx.t("export.yes")))
+
+    async def build() -> Reply:
+        """The workbook is written in a worker thread once the sheets are read: a whole
+        cohort takes seconds, which must hold neither the event loop nor the database."""
+        if wanted == "xlsx":
+            data = await asyncio.to_thread(to_xlsx, sheets)
+            file = OutFile(f"internship-{stamp}.xlsx", data=data, mime=XLSX_MIME)
+        else:
+            data = await asyncio.to_thread(to_csv_zip, sheets)
+            file = OutFile(f"internship-{stamp}-csv.zip", data=data, mime="application/zip")
+        return Reply(text, file=file)
+
+    ctx.reply_later(build)

@@ -36,6 +36,11 @@ async def invite(ctx: Ctx) -> None:
 
 
 async def invite_button(ctx: Ctx) -> None:
+    """`inv|<role>` makes a code; `inv|x|<code>` withdraws an unused one (from /roles)."""
+    if len(ctx.args) == 2 and ctx.args[0] == "x":
+        done = await invites.cancel(ctx.conn, ctx.args[1], ctx.now)
+        await ctx.reply(ctx.t("rolesadm.invite_cancelled" if done else "rolesadm.invite_gone"))
+        return
     if len(ctx.args) != 1 or ctx.args[0] not in INVITABLE:
         await ctx.services.core.stale(ctx)
         return

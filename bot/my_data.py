@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from bot import ticket_staff
 from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.people import name
@@ -126,4 +127,7 @@ async def decide_button(ctx: Ctx) -> None:
     goodbye = f"fg:{pid}:erased"
     await ctx.notify(pid, goodbye, lambda lang: Reply(texts.get(lang, "mydata.erased")))
     await erasure.erase(ctx.conn, pid, ctx.now, keep_outbox_key=goodbye)
-    await ctx.reply(ctx.t("mydata.erased_ok", name=who))
+    # a tutor's questions must not wait for someone who is gone (after the erasure, so the
+    # coordinators' cards no longer name them)
+    await ticket_staff.tutor_removed(ctx, pid)
+    await ctx.reply(ctx.t("mydata.erased_ok", id=pid))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +17,7 @@ import aiosqlite
 from bot import audiences, charts, timetable
 from bot.context import Ctx
 from bot.keyboards import grid
-from bot.messages import Button, OutFile
+from bot.messages import Button, OutFile, Reply
 from bot.people import names
 from bot.services import Services
 from scenarios.models import Programme, pick
@@ -117,22 +118,29 @@ async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
     return lines
 
 
-async def chart(ctx: Ctx, report: Progress, title: str) -> OutFile:
+def chart(ctx: Ctx, report: Progress, title: str) -> Callable[[], Awaitable[Reply]]:
+    """The chart as a later reply: drawn in a worker thread (off the event loop), after
+    the update's transaction (off the database), from the counts already collected."""
     programme = ctx.services.programme
     labels = [pick(programme.stage(c.stage_id).title, ctx.lang) for c in report.stages]
     series = [[c.done for c in report.stages], [c.working for c in report.stages],
               [c.waiting for c in report.stages]]
     legend = [ctx.t("progress.legend_done"), ctx.t("progress.legend_working"),
               ctx.t("progress.legend_waiting")]
-    png = await asyncio.to_thread(charts.stage_bars, labels, series, legend, title)
-    return OutFile("progress.png", data=png, kind="photo", mime="image/png")
+    caption = ctx.t("progress.chart_caption", scope=title)
+
+    async def build() -> Reply:
+        png = await asyncio.to_thread(charts.stage_bars, labels, series, legend, title)
+        return Reply(caption, file=OutFile("progress.png", data=png, kind="photo", mime="image/png"))
+
+    return build
 
 
 async def _send(ctx: Ctx, people: list[int], title: str, buttons: list[list[Button]]) -> None:
     report = await collect(ctx.conn, ctx.services.programme, ctx.now, people)
     await ctx.reply("\n".join(await render_lines(ctx, report, title)), buttons)
     if people:
-        await ctx.reply(ctx.t("progress.chart_caption", scope=title), file=await chart(ctx, report, title))
+        ctx.reply_later(chart(ctx, report, title))
 
 
 async def _visible_teams(ctx: Ctx) -> list[teams.Team]:

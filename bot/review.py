@@ -14,6 +14,7 @@ from bot import completion_notice, menu, people
 from bot.context import Ctx
 from bot.i18n import Texts
 from bot.messages import Button, OutFile, Reply
+from bot.router import dialog_allowed
 from bot.services import Services
 from scenarios.models import Stage, pick
 from scenarios.submission_input import in_range
@@ -238,15 +239,22 @@ async def on_button(ctx: Ctx) -> None:
 
 
 async def on_comment(ctx: Ctx, dialog: Dialog) -> None:
+    """The comment of a return. The tutor is checked again: the role may have been revoked,
+    or the team given to another tutor, since the button was pressed."""
+    if not await dialog_allowed(ctx, TUTOR):
+        return
     text = (ctx.incoming.text or "").strip()
     if not text or ctx.incoming.file is not None or ctx.incoming.unsupported:
         await ctx.reply(ctx.t("review.comment_text_only"),
                         [[Button(ctx.t("common.cancel"), f"rev|{dialog.ref}|cancel")]])
         return
     await dialogs.clear(ctx.conn, ctx.person.id)
-    sub = await submissions.get(ctx.conn, int(dialog.ref))
+    sub = await submissions.get(ctx.conn, int(dialog.ref)) if dialog.ref.isdigit() else None
     if sub is None or sub.status != "submitted":
         await ctx.reply(ctx.t("review.gone"))
+        return
+    if await tutor_for(ctx, sub) != ctx.person.id:
+        await ctx.reply(ctx.t("review.not_yours"))
         return
     await decide(ctx, sub, "returned", text[:2000])
 

@@ -1,4 +1,5 @@
-"""`/roles`: who is a tutor or coordinator, and revoking a role (with a confirmation).
+"""`/roles`: who is a tutor or coordinator, revoking a role (with a confirmation), and
+withdrawing an invitation nobody has used yet.
 
 Coordinators listed in settings get their role back on every message, so revoking
 one of them is refused with an explanation instead of silently undone.
@@ -6,8 +7,10 @@ one of them is refused with an explanation instead of silently undone.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot import ticket_staff
-from bot.clock import to_iso
+from bot.clock import from_iso, to_iso
 from bot.context import Ctx
 from bot.keyboards import grid
 from bot.messages import Button, Reply
@@ -49,6 +52,13 @@ async def list_roles(ctx: Ctx) -> None:
     waiting = await invites.open_invites(ctx.conn, ctx.now)
     if waiting:
         lines.append(ctx.t("rolesadm.open_invites", count=len(waiting)))
+        zone = ZoneInfo(ctx.person.timezone or ctx.services.programme.timezone)
+        for invite in waiting:
+            until = from_iso(invite.expires_at).astimezone(zone).strftime("%d.%m %H:%M")
+            buttons.append(Button(
+                ctx.t("rolesadm.cancel_invite", role=ctx.t(f"invite.role.{invite.role}"), until=until),
+                f"inv|x|{invite.code}",
+            ))
     lines.append(ctx.t("rolesadm.hint"))
     await ctx.reply("\n".join(lines), grid(buttons))
 

@@ -17,6 +17,7 @@ from bot import reminders, timetable
 from bot.context import Ctx
 from bot.local_time import spoken, zone_of
 from bot.messages import Button, Reply
+from bot.router import dialog_allowed
 from bot.services import Services
 from scenarios.models import pick
 from scenarios.timespec import parse_local
@@ -133,9 +134,7 @@ def parse_when(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
 
 
 async def move_dialog(ctx: Ctx, dialog: Dialog) -> None:
-    if not ctx.has_role("coordinator"):
-        await dialogs.clear(ctx.conn, ctx.person.id)
-        await ctx.services.core.idle(ctx)
+    if not await dialog_allowed(ctx, COORDINATOR):
         return
     kind, _, item = dialog.ref.partition(":")
     title = _title(ctx, kind, item)

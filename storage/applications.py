@@ -64,6 +64,11 @@ async def pending(conn: aiosqlite.Connection, limit: int = 50) -> list[Applicati
     return [_app(r) for r in rows]
 
 
+async def count_pending(conn: aiosqlite.Connection) -> int:
+    row = await fetchone(conn, "SELECT COUNT(*) AS n FROM applications WHERE status = 'pending'")
+    return int(row["n"]) if row else 0
+
+
 async def decide(
     conn: aiosqlite.Connection,
     application_id: int,

@@ -46,10 +46,3 @@ async def answers(conn: aiosqlite.Connection, person_ids: list[int]) -> dict[int
     found = {r["person_id"]: json.loads(r["answers"]) for r in rows}
     return {pid: found.get(pid, {}) for pid in person_ids}
 
-
-async def table_exists(conn: aiosqlite.Connection, name: str) -> bool:
-    """Tables other features add (tickets, submissions) are read only when present."""
-    rows = await fetchall(
-        conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    )
-    return bool(rows)

@@ -8,11 +8,13 @@ starts a new, empty person.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
 from bot.clock import to_iso
+from storage.db import fetchall, fetchone
 
 BLANK_BODY = '{"text": ""}'
 
@@ -21,6 +23,7 @@ async def erase(
     conn: aiosqlite.Connection, person_id: int, now: datetime, keep_outbox_key: str | None = None
 ) -> None:
     """Anonymise a person; `keep_outbox_key` is the goodbye message still to be delivered."""
+    traces = await _traces(conn, person_id)
     await conn.execute(
         "UPDATE persons SET full_name = NULL, email = NULL, timezone = NULL, deleted_at = ?"
         " WHERE id = ?", (to_iso(now), person_id),
@@ -29,7 +32,7 @@ async def erase(
         "UPDATE applications SET answers = '{}', reason = NULL WHERE person_id = ?", (person_id,)
     )
     for table in ("form_progress", "dialog_state", "team_members", "roles", "stage_status", "accounts",
-                  "event_absences", "completions"):
+                  "event_absences", "completions", "reminders", "reminder_plans"):
         await conn.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
     # What they handed in goes; a team's verdicts and version numbers stay for its history.
     await conn.execute("UPDATE submissions SET items = '[]' WHERE person_id = ?", (person_id,))
@@ -45,3 +48,44 @@ async def erase(
         " body = ?, chat_ref = '' WHERE person_id = ? AND idem_key IS NOT ?",
         (BLANK_BODY, person_id, keep_outbox_key),
     )
+    # Messages to other people about them: the cards of their applications, questions and
+    # erasure request go whole (one still waiting is moot now), and any other message
+    # already sent that names them or their e-mail (team line-ups, reports) is blanked;
+    # one still to be sent goes out as written.
+    for pattern in traces.keys:
+        await conn.execute(
+            "UPDATE outbox SET status = CASE status WHEN 'pending' THEN 'cancelled' ELSE status END,"
+            " body = ? WHERE idem_key LIKE ? AND idem_key IS NOT ?",
+            (BLANK_BODY, pattern, keep_outbox_key),
+        )
+    for needle in traces.words:
+        await conn.execute(
+            "UPDATE outbox SET body = ? WHERE status NOT IN ('pending', 'sending')"
+            " AND instr(body, ?) > 0 AND idem_key IS NOT ?",
+            (BLANK_BODY, needle, keep_outbox_key),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Traces:
+    keys: list[str]
+    """Outbox key patterns of messages about the person (see bot/: app:, tk:, fg:)."""
+    words: list[str]
+    """What names them in a message: full name, e-mail, or the display name shown instead."""
+
+
+MIN_WORD = 3
+"""Shorter names are not searched for: they would blank unrelated messages."""
+
+
+async def _traces(conn: aiosqlite.Connection, person_id: int) -> _Traces:
+    person = await fetchone(conn, "SELECT full_name, email FROM persons WHERE id = ?", (person_id,))
+    words = [person["full_name"], person["email"]] if person else []
+    if person is not None and not person["full_name"]:
+        shown = await fetchall(conn, "SELECT display_name FROM accounts WHERE person_id = ?", (person_id,))
+        words += [r["display_name"] for r in shown]
+    apps = await fetchall(conn, "SELECT id FROM applications WHERE person_id = ?", (person_id,))
+    asked = await fetchall(conn, "SELECT id FROM tickets WHERE intern_id = ?", (person_id,))
+    keys = [f"app:{r['id']}:%" for r in apps] + [f"tk:{r['id']}:%" for r in asked]
+    keys.append(f"fg:{person_id}:%")
+    return _Traces(keys, sorted({w for w in words if w and len(w.strip()) >= MIN_WORD}))

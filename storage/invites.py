@@ -63,3 +63,13 @@ async def open_invites(conn: aiosqlite.Connection, now: datetime) -> list[Invite
         (to_iso(now),),
     )
     return [_invite(r) for r in rows]
+
+
+async def cancel(conn: aiosqlite.Connection, code: str, now: datetime) -> bool:
+    """Withdraw an unused invitation (a code sent to the wrong person, or leaked): it
+    expires now, so redeeming it says "used or expired" like any stale code."""
+    cur = await conn.execute(
+        "UPDATE invites SET expires_at = ? WHERE code = ? AND used_at IS NULL AND expires_at > ?",
+        (to_iso(now), code.upper(), to_iso(now)),
+    )
+    return cur.rowcount > 0

@@ -89,3 +89,24 @@ async def test_bulk_and_fix_refused_for_interns(chat: ConsoleChat) -> None:
         await chat.press(payload)
         assert "только координаторам" in chat.last("u1").text
     assert await _statuses(chat) == ["pending"]
+
+
+async def test_more_pending_than_one_list_says_how_many_wait(chat: ConsoleChat) -> None:
+    from bot.enrolment import LISTED
+    from tests.cohort import seed_intern
+
+    async with chat.app.s.db.transaction() as conn:
+        for n in range(LISTED + 5):
+            account, _ = await persons.ensure_account(
+                conn, chat.app.s.clock.now(), platform="console", user_ref=f"p{n}", chat_ref=f"p{n}",
+                display_name=f"p{n}", language_code="ru", locale="ru")
+            await applications.create(conn, account.person_id, {"full_name": f"П {n}"},
+                                      chat.app.s.clock.now())
+    await seed_intern(chat.app, "done")  # approved: not counted
+    replies = await chat.say("/applications", "alice")
+    assert replies[0].text == (f"Заявок на рассмотрении: {LISTED + 5}. Показываю первые {LISTED}:"
+                               " решите по ним, потом снова /applications.")
+    assert len(replies) == 1 + LISTED + 1 and f"всем {LISTED} заявкам" in replies[-1].text
+    assert f"Заявок на рассмотрении: {LISTED + 5}" in (await chat.say("/help", "alice"))[0].text
+    await chat.press(f"apb|ok|{LISTED}")
+    assert (await chat.say("/applications", "alice"))[0].text == "Заявок на рассмотрении: 5."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -12,7 +13,7 @@ from openpyxl import load_workbook
 from bot.cli import export_to
 from bot.clock import to_iso
 from bot.settings import Settings
-from storage import forms, stages, teams
+from storage import forms, stages, submissions, teams, tickets
 from storage.forms import FormProgress
 from tests.cohort import make_tutor, seed_intern
 from tests.conftest import ConsoleChat
@@ -44,6 +45,26 @@ async def _setup(chat: ConsoleChat) -> dict[str, int]:
         await forms.save(conn, FormProgress(ids["anna"], "reflection", "submitted", 8, SURVEY), now)
         await forms.save(conn, FormProgress(ids["gone"], "reflection", "submitted", 8,
                                             {**SURVEY, "satisfaction": 1}), now)
+        owner = submissions.team_owner(team)
+        first = await submissions.create(
+            conn, stage_id="homework", owner=owner, team_id=team, person_id=ids["anna"], minutes=None,
+            items=[{"kind": "text", "text": "План вебинара"},
+                   {"kind": "link", "url": "https://disk.example.ru/plan"},
+                   {"kind": "file", "kind_of": "document", "name": "plan.pdf", "file_id": "F1"}],
+            now=now)
+        await submissions.review(conn, first, "returned", ids["tom"], now + timedelta(hours=2),
+                                 "Уточните цели")
+        await submissions.create(conn, stage_id="video", owner=submissions.person_owner(ids["boris"]),
+                                 team_id=None, person_id=ids["boris"], minutes=12.5, now=now,
+                                 items=[{"kind": "link", "url": "https://rutube.ru/v/1"}])
+        await submissions.create(conn, stage_id="video", owner=submissions.person_owner(ids["gone"]),
+                                 team_id=None, person_id=ids["gone"], minutes=11, now=now,
+                                 items=[{"kind": "link", "url": "https://rutube.ru/v/gone"}])
+        asked = await tickets.create(conn, intern_id=ids["boris"], team_id=team, tutor_id=ids["tom"],
+                                     stage_id="homework", step=None, question="Где шаблон?", now=now)
+        await tickets.answered(conn, asked, now + timedelta(minutes=30))
+        await tickets.create(conn, intern_id=ids["gone"], team_id=team, tutor_id=ids["tom"],
+                             stage_id=None, step=None, question="Вопрос удалённого", now=now)
         await conn.execute("UPDATE persons SET deleted_at = ? WHERE id = ?", (to_iso(now), ids["gone"]))
     return ids
 
@@ -72,8 +93,9 @@ async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     assert by_id[1][4] == "Координатор"
     assert all("Удалённый" not in str(c) for r in people for c in r)
 
+    # the tutor never applied: named by their messenger name, as everywhere in the bot
     assert _rows(book, "Команды") == [["Команда", "Тьютор", "Участников", "Состав"],
-                                      ["Команда A", f"#{ids['tom']}", 2, "Анна Смирнова, Борис Орлов"]]
+                                      ["Команда A", "tom", 2, "Анна Смирнова, Борис Орлов"]]
     stage_rows = _rows(book, "Этапы")
     homework = stage_rows[0].index("Домашнее задание команды")
     assert stage_rows[1][homework] == "принято" and stage_rows[2][homework] == "на доработке"
@@ -88,6 +110,22 @@ async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     assert list(satisfaction) == [1, 5, "5: 1"]
     goals = next(v for k, v in summary.items() if k.startswith("Удалось ли"))
     assert list(goals) == [1, None, "Да, все: 1; Частично: 0; Нет: 0"]
+
+    assert _rows(book, "Работы") == [
+        ["№", "Этап", "Команда", "Отправил(а)", "Версия", "Статус", "Содержание", "Ссылки",
+         "Длительность, мин", "Комментарий тьютора", "Проверил(а)", "Отправлено", "Проверено"],
+        [1, "Домашнее задание команды", "Команда A", "Анна Смирнова", 1, "возвращена",
+         "План вебинара\nhttps://disk.example.ru/plan\nplan.pdf", "https://disk.example.ru/plan",
+         None, "Уточните цели", "tom", "01.09.2026 12:00", "01.09.2026 14:00"],
+        [2, "Видеоролик мероприятия", None, "Борис Орлов", 1, "ждёт проверки", "https://rutube.ru/v/1",
+         "https://rutube.ru/v/1", 12.5, None, None, "01.09.2026 12:00", None],
+    ]  # the deleted person's video is left out
+    assert _rows(book, "Обращения") == [
+        ["№", "ФИО", "Команда", "Тьютор", "Статус", "Этап", "Вопрос", "Задан", "Первый ответ",
+         "Закрыт", "Передан координаторам"],
+        [1, "Борис Орлов", "Команда A", "tom", "отвечен", "Домашнее задание команды", "Где шаблон?",
+         "01.09.2026 12:00", "01.09.2026 12:30", None, None],
+    ]
 
     certificates = _rows(book, "Сертификаты")
     assert certificates[0][:2] == ["ФИО", "E-mail"] and certificates[0][-1] == "Сертификат"

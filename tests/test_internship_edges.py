@@ -8,7 +8,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import Settings
 from scenarios.models import Submission, VideoRules
-from storage import absences, persons, stages
+from storage import absences, persons, stages, teams
 from storage.db import fetchall, fetchone
 from storage.erasure import erase
 from tests.conftest import ConsoleChat, make_chat, texts
@@ -326,3 +326,26 @@ async def test_a_team_video_accepted_once_counts_for_every_member(
         assert "уже принято" in texts(await press(chat, "boris", "go|video"))
     finally:
         await app.stop()
+
+async def test_a_return_comment_after_the_team_changed_tutor_does_nothing(
+    chat: ConsoleChat, clock: FakeClock
+) -> None:
+    """The comment is the second half of the tutor's "return": it is checked again, since
+    the team (or the role) may have been given to someone else after the button."""
+    clock.set(BEFORE_START)
+    ids = await enrol_cohort(chat)
+    clock.set(chat.app.s.programme.moment("start+7d 19:00"))
+    await tick(chat)
+    await press(chat, "gleb", "go|homework")
+    await chat.say("План вебинара", "gleb")
+    await press(chat, "gleb", "hw|send")
+    sub_id = payloads(await chat.say("/reviews", "tina"))[0].split("|")[1]
+    await press(chat, "tina", f"rev|{sub_id}|ret")
+    async with chat.app.s.db.transaction() as conn:
+        team = await teams.team_of(conn, ids["gleb"])
+        assert team is not None
+        await teams.set_tutor(conn, team.id, ids["tom"])
+    assert "тьютор её команды" in texts(await chat.say("Переделайте цели", "tina"))
+    async with chat.app.s.db.read() as conn:
+        assert await stages.status(conn, ids["gleb"], "homework") == "submitted"
+    assert all("Переделайте" not in r.text for r in chat.all("gleb"))

@@ -66,8 +66,10 @@ async def test_revoke_tutor_with_confirmation(chat: ConsoleChat) -> None:
     listing = await chat.say("/roles", "alice")
     assert "Неиспользованных приглашений: 1." in listing[-1].text
     assert "tom" in listing[-1].text.lower() or "#" in listing[-1].text
-    payloads = [b.payload for row in listing[-1].buttons for b in row]
+    buttons = [b.payload for row in listing[-1].buttons for b in row]
+    payloads = [p for p in buttons if p.startswith("rv|")]
     assert len(payloads) == 1 and payloads[0].endswith("|tutor")
+    assert len([p for p in buttons if p.startswith("inv|x|")]) == 1  # the unused invitation
     await chat.press(payloads[0])
     assert "Снять роль" in chat.last("alice").text
     await chat.press(payloads[0] + "|yes")
@@ -87,3 +89,19 @@ async def test_invite_and_roles_refused_for_interns_and_tutors(chat: ConsoleChat
     await chat.press("inv|coordinator")
     assert "только координаторам" in chat.last("mallory").text
     assert await _roles(chat, "mallory") == set()
+
+
+async def test_an_unused_invitation_can_be_withdrawn(chat: ConsoleChat) -> None:
+    code = _code((await chat.say("/invite coordinator", "alice"))[-1].text)
+    listing = (await chat.say("/roles", "alice"))[-1]
+    [withdraw] = [b for row in listing.buttons for b in row if b.payload.startswith("inv|x|")]
+    assert withdraw.payload == f"inv|x|{code[4:]}" and "Координатор, до 08.09 12:00" in withdraw.label
+    await chat.press("inv|x|" + code[4:])  # a tutor or an intern would be refused (test_role_matrix)
+    assert "отозвано" in chat.last("alice").text
+    late = await chat.say(f"/start {code}", "mallory")
+    assert "уже использован или истёк" in late[-1].text
+    assert await _roles(chat, "mallory") == set()
+    chat.as_user("alice")
+    await chat.press("inv|x|" + code[4:])
+    assert "уже использовано, отозвано или истекло" in chat.last("alice").text
+    assert "Неиспользованных" not in (await chat.say("/roles", "alice"))[-1].text

@@ -6,8 +6,8 @@ from bot import exports
 from storage import applications, forms, persons, teams, tickets
 from storage.db import fetchall
 from storage.forms import FormProgress
-from tests.cohort import seed_intern
-from tests.conftest import ConsoleChat
+from tests.cohort import make_tutor, seed_intern
+from tests.conftest import APPLICATION, ConsoleChat, fill_application
 
 
 async def test_mydata_lists_what_is_stored(chat: ConsoleChat) -> None:
@@ -81,3 +81,87 @@ async def test_coordinator_may_decline(chat: ConsoleChat) -> None:
     assert "не может удалить" in chat.last("anna").text
     async with chat.app.s.db.read() as conn:
         assert (await persons.get_person(conn, pid)).full_name == "Анна Смирнова"
+
+
+async def _everything(app) -> str:  # type: ignore[no-untyped-def]
+    """Every value of every row of every table, as one text to search."""
+    async with app.s.db.read() as conn:
+        tables = [r["name"] for r in await fetchall(
+            conn, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        cells = []
+        for table in tables:
+            for row in await fetchall(conn, f"SELECT * FROM {table}"):
+                cells.extend(str(v) for v in tuple(row))
+    return "\n".join(cells)
+
+
+async def test_forget_leaves_no_trace_anywhere_in_the_database(chat: ConsoleChat) -> None:
+    """Applied, approved, put in a team with a team-mate, reminders planned, a question
+    asked and all of it delivered: after the erasure nothing in any table names them or
+    holds their words, while the team-mate's team and the anonymous counts stay whole."""
+    app = chat.app
+    await fill_application(chat, "anna")
+    chat.as_user("alice")
+    await chat.press("app|1|ok")
+    boris = await seed_intern(app, "boris", name="Борис Орлов")
+    await chat.say("/newteam Команда A", "alice")
+    async with app.s.db.read() as conn:
+        pid = (await persons.find_account(conn, "console", "anna")).person_id  # type: ignore[union-attr]
+        team = (await teams.all_teams(conn))[0].id
+    for person in (pid, boris):
+        await chat.press(f"tm|mv|{person}|{team}")
+    assert "Команда A" in chat.last("anna").text
+    await app.s.scheduler.tick()  # plans anna's reminders
+    await chat.say("/ask", "anna")
+    await chat.say("Как оформить цели занятия?", "anna")
+    await app.s.delivery.run_once()
+    words = [APPLICATION[0], APPLICATION[1], APPLICATION[2], APPLICATION[4], "Как оформить цели"]
+    before = await _everything(app)
+    assert all(w in before for w in words)
+    async with app.s.db.read() as conn:
+        assert await fetchall(conn, "SELECT 1 FROM reminders WHERE person_id = ?", (pid,))
+
+    await chat.say("/forget", "anna")
+    await chat.press("fg|ask")
+    await app.s.delivery.run_once()
+    chat.as_user("alice")
+    await chat.press(f"fgc|{pid}|ok")
+    await app.s.delivery.run_once()
+    assert "Ваши данные удалены" in chat.last("anna").text
+
+    after = await _everything(app)
+    for word in words:
+        assert word not in after, word
+    async with app.s.db.read() as conn:
+        for table in ("reminders", "reminder_plans", "accounts", "roles", "team_members"):
+            assert not await fetchall(conn, f"SELECT 1 FROM {table} WHERE person_id = ?", (pid,)), table
+        assert await teams.members(conn, team) == [boris]
+        assert (await applications.latest_for(conn, pid)).status == "approved"  # type: ignore[union-attr]
+        assert await fetchall(conn, "SELECT 1 FROM persons WHERE id = ? AND deleted_at IS NOT NULL", (pid,))
+    assert "Борис Орлов" in after  # the team-mate's own data is untouched
+
+
+async def test_an_erased_tutors_questions_go_to_the_coordinators(chat: ConsoleChat) -> None:
+    app = chat.app
+    intern = await seed_intern(app, "ivan")
+    tutor = await make_tutor(app, "tomas")
+    async with app.s.db.transaction() as conn:
+        await persons.update_person(conn, tutor, full_name="Тимофеев Тимур")
+        team = await teams.create(conn, "Команда A", app.s.clock.now(), tutor)
+        await teams.put_member(conn, team, intern, app.s.clock.now())
+    await chat.say("/ask", "ivan")
+    await chat.say("Где ссылка на встречу?", "ivan")
+    await app.s.delivery.run_once()
+    assert any("Где ссылка" in r.text for r in chat.all("tomas"))
+    await chat.say("/forget", "tomas")
+    await chat.press("fg|ask")
+    chat.as_user("alice")
+    chat.new("alice")
+    await chat.press(f"fgc|{tutor}|ok")
+    await app.s.delivery.run_once()
+    escalated = [r.text for r in chat.new("alice") if "Где ссылка" in r.text]
+    assert escalated and all("Тимофеев" not in t for t in escalated)
+    async with app.s.db.read() as conn:
+        assert [r["status"] for r in await fetchall(conn, "SELECT status FROM tickets")] == ["escalated"]
+        assert (await teams.get(conn, team)).tutor_id is None  # type: ignore[union-attr]
+    assert "Тимофеев" not in await _everything(app)

@@ -379,6 +379,7 @@ class FakeTelegramServer(FakeServerBase):
         self._blocked: set[int] = set()
         self._reply_keyboards: dict[int, JsonDict] = {}
         """chat -> the reply keyboard shown under its input field (it outlives the message)."""
+        self._failing_chats: dict[int, int] = {}
         self._faults = RuleBook()
         self._delays = RuleBook()
         self._window = SlidingWindow()
@@ -543,6 +544,9 @@ class FakeTelegramServer(FakeServerBase):
             chat_id = params.get("chat_id")
             if method in CHAT_METHODS and isinstance(chat_id, int) and chat_id in self._blocked:
                 raise TelegramApiError(403, BLOCKED)
+            if method in CHAT_METHODS and isinstance(chat_id, int) and chat_id in self._failing_chats:
+                status = self._failing_chats[chat_id]
+                raise TelegramApiError(status, _DEFAULT_DESCRIPTIONS.get(status, f"Error {status}"))
             if method in SEND_METHODS:
                 self._check_rate(chat_id, arrival)
             result = await handler(params)
@@ -1382,6 +1386,11 @@ class FakeTelegramServer(FakeServerBase):
     def unblock_user(self, chat_id: int) -> None:
         """Undo :meth:`block_user`."""
         self._blocked.discard(chat_id)
+
+    def fail_chat(self, chat_id: int, status: int = 500) -> None:
+        """Every send/edit to ``chat_id`` now fails with ``status`` (a server that keeps
+        failing for one chat: retried by the bot until it gives up)."""
+        self._failing_chats[chat_id] = status
 
     # -- assertions helpers ----------------------------------------------------------------
     def sends_to(self, chat_id: int) -> list[JsonDict]:

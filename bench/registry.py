@@ -78,11 +78,12 @@ FIGURES: dict[str, Figure] = {
         "rows/s", "personalised outbox rows the scheduler job writes per second after the first batch",
     ),
     "rss_mb_10k_idle": Figure(
-        "MiB", "resident memory of the started bot (App with its loops) with 10,000 persons, idle",
+        "MiB", "resident memory of the bot as `bot run` assembles it with both tokens (App with its "
+        "loops, the real Telegram and VK adapters polling fake servers) with 10,000 persons, idle",
     ),
     "rss_mb_10k_broadcast_peak": Figure(
         "MiB",
-        "peak resident memory while 10,000 outbox rows are written with bot.context.notify "
-        "and delivered by Delivery to in-process messengers",
+        "peak resident memory of that process while 10,000 outbox rows are written with "
+        "bot.context.notify and delivered by Delivery through the real adapters over HTTP",
     ),
 }

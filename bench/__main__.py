@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.machine import describe
+from bench.machine import describe, load
 from bench.registry import BENCHMARKS, FIGURES
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -49,7 +49,9 @@ def _unit(key: str) -> str:
     return ""
 
 
-def assemble(measured: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
+def assemble(
+    measured: dict[str, Any], timings: dict[str, float], machine: dict[str, Any]
+) -> dict[str, Any]:
     figures = {key: measured.get(key) for key in FIGURES}
     notes = {key: FIGURES[key].pending for key, value in figures.items() if value is None}
     details = {key: value for key, value in measured.items() if key not in FIGURES}
@@ -61,7 +63,7 @@ def assemble(measured: dict[str, Any], timings: dict[str, float]) -> dict[str, A
         "pending": notes,
         "details": details,
         "meaning": {key: f"{f.meaning} [{f.unit}]" for key, f in FIGURES.items()},
-        "machine": describe(),
+        "machine": {**machine, "load_average_at_end": load()},
         "seconds": {k: round(v, 1) for k, v in timings.items()},
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         print(f"no benchmark named {args.names}; known: {BENCHMARKS}", file=sys.stderr)
         return 2
+    machine = describe()  # before our own load
     measured: dict[str, Any] = {}
     timings: dict[str, float] = {}
     for module_name in chosen:
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         timings[module_name] = seconds
         measured.update(figures)
         print(table(module_name, figures, seconds), flush=True)
-    result = assemble(measured, timings)
+    result = assemble(measured, timings, machine)
     if result["pending"]:
         print("\nnot measured yet:")
         for key, note in result["pending"].items():

@@ -1,4 +1,8 @@
-"""A description of the machine, so every figure in the result file says where it came from."""
+"""A description of the machine, so every figure in the result file says where it came from.
+
+The load average is part of it: every figure is wall-clock time, and a run on a
+machine shared with other work says so instead of passing for the machine's best.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,16 @@ def describe() -> dict[str, object]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
+        "load_average_at_start": load(),
     }
+
+
+def load() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (our own run adds about 1 while it works)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _cpu_model() -> str:

@@ -37,8 +37,8 @@ FIGURES: dict[str, Figure] = {
     ),
     "engine_p99_ms": Figure(
         "ms",
-        "99th percentile from Core.handle() called to its replies delivered, with ~1,000 "
-        "updates/s offered by the same 2,000 interns",
+        "99th percentile from Core.handle() called to its replies delivered, over the steady part "
+        "of a run where the same 2,000 interns offer ~1,050 updates/s (sustained rate in details)",
     ),
     "aiogram_floor_updates_per_s": Figure(
         "updates/s", "a bare aiogram echo handler fed the same updates in-process (no network)",
@@ -78,11 +78,12 @@ FIGURES: dict[str, Figure] = {
         "rows/s", "personalised outbox rows the scheduler job writes per second after the first batch",
     ),
     "rss_mb_10k_idle": Figure(
-        "MiB", "resident memory of the started bot (App with its loops) with 10,000 persons, idle",
+        "MiB", "resident memory of the bot as `bot run` assembles it with both tokens (App with its "
+        "loops, the real Telegram and VK adapters polling fake servers) with 10,000 persons, idle",
     ),
     "rss_mb_10k_broadcast_peak": Figure(
         "MiB",
-        "peak resident memory while 10,000 outbox rows are written with bot.context.notify "
-        "and delivered by Delivery to in-process messengers",
+        "peak resident memory of that process while 10,000 outbox rows are written with "
+        "bot.context.notify and delivered by Delivery through the real adapters over HTTP",
     ),
 }

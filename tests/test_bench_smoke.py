@@ -34,9 +34,10 @@ async def test_aiogram_floor_answers_every_update() -> None:
     assert figures["aiogram_floor_updates"] == 8 * len(bench_engine.SCRIPT)
 
 
-def test_memory_bench_seeds_and_measures_in_a_child() -> None:
-    figures = bench_memory.run(persons=120, idle_seconds=0)
+async def test_memory_bench_measures_the_bot_with_its_real_adapters_in_a_child() -> None:
+    figures = await bench_memory.run(persons=120, idle_seconds=0)
     assert figures["memory_persons"] == 120
+    assert figures["memory_adapters"] == "telegram,vk"
     assert 0 < figures["rss_mb_10k_idle"] <= figures["rss_mb_10k_broadcast_peak"]  # type: ignore[operator]
 
 

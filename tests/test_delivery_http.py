@@ -123,3 +123,51 @@ async def test_vk_broadcast_goes_out_in_batches_of_100_peers(settings: Settings,
         finally:
             await adapter.close()
             await app.stop()
+
+
+async def test_telegram_timeout_is_retried_and_delivered(settings: Settings, clock: FakeClock) -> None:
+    """A hung Bot API call is a temporary error: the row is retried after a backoff.
+
+    The Bot API has no idempotency key, so a call that timed out on our side but was
+    processed by the server late may reach the chat a second time: the one repeat a
+    timeout can cost on Telegram (VK drops it by random_id, see the next test).
+    """
+    async with telegram(settings, clock) as (app, fake):
+        adapter = app.s.delivery.messengers["telegram"]
+        adapter.bot.session.timeout = 0.3  # type: ignore[attr-defined]
+        await audience(app, "telegram", [801], "Завтра встреча", "t")
+        fake.delay_next("sendMessage", 1.0)
+        await drain(app)
+        async with app.s.db.read() as conn:
+            hung = await outbox.status_of(conn, "t:801")
+        assert hung is not None and (hung.status, hung.attempts) == ("pending", 1)
+        assert hung.not_before == clock.now() + timedelta(seconds=1)
+        await fake.wait_for(lambda: fake.calls("sendMessage"))  # the late one arrives at last
+        clock.advance(seconds=1)
+        await drain(app)
+        assert await counts(app, "t:") == {"sent": 1}
+        assert fake.texts_to(801) == ["Завтра встреча"] * 2
+
+
+async def test_vk_timeout_is_retried_and_the_late_call_not_repeated(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with FakeVkServer(group_id=VK_GROUP, token=VK_TOKEN) as fake:
+        app = await App(settings, clock=clock).start(background=False)
+        adapter = VkAdapter(app.core, token=VK_TOKEN, api_url=fake.base_url, group_id=VK_GROUP,
+                            timeout=(1.0, 0.3))
+        app.s.delivery.register(adapter)
+        try:
+            await audience(app, "vk", [3001, 3002], "Общая новость", "v")
+            fake.delay_next("messages.send", 1.0)
+            await drain(app)
+            assert await counts(app, "v:") == {"pending": 2}
+            await fake.wait_for(lambda: fake.delivered)  # the hung call was processed late
+            clock.advance(seconds=1)
+            await drain(app)
+            assert await counts(app, "v:") == {"sent": 2}
+            assert sorted(d["peer_id"] for d in fake.delivered) == [3001, 3002]
+            assert len(fake.duplicates) == 2, "the retry was dropped by random_id"
+        finally:
+            await adapter.close()
+            await app.stop()

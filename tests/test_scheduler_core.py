@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from bot import timetable
+from bot.app import App
 from bot.clock import FakeClock
 from bot.services import Services
+from bot.settings import Settings
 from tests.conftest import ConsoleChat
 
 
@@ -28,6 +31,35 @@ async def test_tick_runs_jobs_and_survives_a_failing_one(chat: ConsoleChat, cloc
     clock.advance(hours=2)
     await scheduler.tick()
     assert seen[1] - seen[0] == timedelta(hours=2)
+
+
+async def test_a_started_app_has_apscheduler_drive_the_tick(settings: Settings, clock: FakeClock) -> None:
+    """The real AsyncIOScheduler calls tick() at once on start, then every interval, one at a time.
+
+    The tests above call tick() themselves; this one proves the running bot does too,
+    with the injected clock's "now", and that the outbox loop is woken by what it did.
+    """
+    app = await App(settings, clock=clock).start(background=False)
+    ticked = asyncio.Event()
+    seen: list[datetime] = []
+
+    async def job(services: Services, now: datetime) -> int:
+        seen.append(now)
+        ticked.set()
+        return 1
+
+    app.s.scheduler.add("probe", job)
+    woken = app.s.delivery._wake
+    try:
+        app.s.scheduler.start()
+        await asyncio.wait_for(ticked.wait(), 10)
+        [aps_job] = app.s.scheduler._aps.get_jobs()  # type: ignore[union-attr]
+        assert aps_job.trigger.interval == timedelta(seconds=app.s.scheduler.interval)
+        assert (aps_job.max_instances, aps_job.coalesce) == (1, True)
+        assert seen == [clock.now()]
+        assert woken.is_set()
+    finally:
+        await app.stop()
 
 
 async def test_moved_event_and_deadline_win_over_the_file(chat: ConsoleChat, clock: FakeClock) -> None:

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import zipfile
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +29,7 @@ from bot.services import Services
 from scenarios.engine import shown
 from scenarios.models import Programme, pick
 from storage import cohort
+from storage import survey as survey_results
 from storage.completion import passed
 from storage.db import fetchall
 
@@ -124,16 +124,19 @@ async def collect(
     sheets.append(await _submissions(conn, programme, texts, lang, alive, zone, t))
     sheets.append(await _tickets(conn, programme, texts, lang, alive, zone, t))
 
+    # whether the intern confirmed the name and e-mail the certificate will carry
+    checks = [s.id for s in programme.stages if s.kind == "final" and s.form is not None]
     cert = Sheet("certificates", t("sheet.certificates"), [
         t("col.name"), t("col.email"), *(pick(programme.stage(s).title, lang) for s in programme.completion),
-        t("col.eligible"),
+        *([t("col.confirmed")] if checks else []), t("col.eligible"),
     ])
     for pid in interns:
         # the same rule as the intern's own "all done" notice: reviewed work must be accepted
         met = [passed(programme.stage(s), statuses.get((pid, s))) for s in programme.completion]
+        confirmed = [all(statuses.get((pid, s)) == "submitted" for s in checks)] if checks else []
         cert.rows.append([
             _name(by_id[pid]), by_id[pid]["email"], *(t("yes") if m else t("no") for m in met),
-            t("yes") if all(met) else t("no"),
+            *(t("yes") if c else t("no") for c in confirmed), t("yes") if all(met) else t("no"),
         ])
     sheets.append(cert)
     return sheets
@@ -155,18 +158,16 @@ async def _survey(conn, programme, texts, lang, survey, interns, by_id, t):  # t
                            *(shown(texts, lang, q, sent[pid].get(q.id)) for q in form.questions)])
     summary = Sheet("summary", t("sheet.summary"), [t("col.question"), t("col.answers"),
                                                     t("col.average"), t("col.distribution")])
-    summary.rows.append([t("response_rate"), len(sent), None, f"{len(sent)} / {len(interns)}"])
-    for q in form.questions:
-        values = [a[q.id] for a in sent.values() if a.get(q.id) not in (None, "")]
-        average: Cell = None
+    result = await survey_results.aggregate(conn, programme, survey, among=set(interns))
+    summary.rows.append([t("response_rate"), result.respondents, None,
+                         f"{result.respondents} / {len(interns)}"])
+    for q, found in zip(form.questions, result.questions, strict=True):
         spread: Cell = None
-        if q.kind == "scale" and values:
-            average = round(sum(int(v) for v in values) / len(values), 2)
-            spread = "; ".join(f"{k}: {n}" for k, n in sorted(Counter(int(v) for v in values).items()))
+        if q.kind == "scale":
+            spread = "; ".join(f"{value}: {n}" for value, n in found.counts.items() if n) or None
         elif q.kind == "choice":
-            counts = Counter(values)
-            spread = "; ".join(f"{pick(c.label, lang)}: {counts.get(c.value, 0)}" for c in q.choices)
-        summary.rows.append([_label(pick(q.prompt, lang)), len(values), average, spread])
+            spread = "; ".join(f"{pick(c.label, lang)}: {found.counts[c.value]}" for c in q.choices)
+        summary.rows.append([_label(pick(q.prompt, lang)), found.answered, found.mean, spread])
     return [sheet, summary]
 
 

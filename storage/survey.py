@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +37,13 @@ class SurveyResult:
 
 
 async def aggregate(
-    conn: aiosqlite.Connection, programme: Programme, stage_id: str | None = None
+    conn: aiosqlite.Connection, programme: Programme, stage_id: str | None = None,
+    *, among: Collection[int] | None = None,
 ) -> SurveyResult:
     """Counts and means for scales, counts for choices, every free text, per question.
 
-    Without `stage_id`, the reflection survey as broadcasts and exports find it.
+    Without `stage_id`, the reflection survey as broadcasts and exports find it; `among`
+    keeps only these people's answers (an export counts interns, not staff who tried it).
     """
     stage_id = stage_id or survey_stage(programme)
     if stage_id is None:
@@ -48,14 +51,15 @@ async def aggregate(
     form = programme.form(stage_id)
     rows = await fetchall(
         conn,
-        "SELECT f.answers FROM form_progress f JOIN persons p ON p.id = f.person_id"
+        "SELECT f.person_id, f.answers FROM form_progress f JOIN persons p ON p.id = f.person_id"
         " WHERE f.form_id = ? AND f.status = 'submitted' AND p.deleted_at IS NULL",
         (stage_id,),
     )
-    answers: list[dict[str, Any]] = [json.loads(r["answers"]) for r in rows]
+    answers: list[dict[str, Any]] = [
+        json.loads(r["answers"]) for r in rows if among is None or r["person_id"] in among]
     results = []
     for q in form.questions:
-        values = [a.get(q.id) for a in answers if a.get(q.id) is not None]
+        values = [a.get(q.id) for a in answers if a.get(q.id) not in (None, "")]
         result = QuestionResult(q.id, q.kind, answered=len(values))
         if q.kind == "scale":
             counted = Counter(int(v) for v in values)

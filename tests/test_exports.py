@@ -42,6 +42,7 @@ async def _setup(chat: ConsoleChat) -> dict[str, int]:
         await stages.set_status(conn, ids["boris"], "homework", "returned", now)
         await stages.set_status(conn, ids["boris"], "video", "submitted", now)  # not yet reviewed
         await stages.set_status(conn, ids["boris"], "reflection", "submitted", now)  # a form: sent is done
+        await stages.set_status(conn, ids["anna"], "final", "submitted", now)  # name and e-mail confirmed
         await forms.save(conn, FormProgress(ids["anna"], "reflection", "submitted", 8, SURVEY), now)
         await forms.save(conn, FormProgress(ids["gone"], "reflection", "submitted", 8,
                                             {**SURVEY, "satisfaction": 1}), now)
@@ -135,6 +136,8 @@ async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     boris = dict(zip(certificates[0], certificates[2], strict=True))
     assert boris["Рефлексивная анкета"] == "да" and boris["Домашнее задание команды"] == "нет"
     assert [v for k, v in boris.items() if "видео" in str(k).lower()] == ["нет"]  # sent, not accepted
+    assert certificates[0][-2] == "Данные подтверждены"
+    assert (certificates[1][-2], boris["Данные подтверждены"]) == ("да", "нет")
     assert len(certificates) == 3
 
 

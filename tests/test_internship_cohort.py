@@ -268,6 +268,8 @@ async def test_cohort_goes_through_the_whole_programme(chat: ConsoleChat, clock:
     assert by_id["satisfaction"].mean == round((4 * 5 + 3) / 6, 2)
     assert by_id["goals_achieved"].counts == {"yes": 6, "partly": 0, "no": 0}
     assert by_id["difficulties"].texts == ["Не хватало времени"] * 6
+    report = texts(await chat.say("/progress", "alice"))
+    assert "Анкету заполнили: 6 из 6" in report and "в среднем 3.83 из 5" in report
 
     # --- final stage: materials, certificate details confirmed or corrected ------------------
     clock.set(programme.moment("start+29d 19:00"))

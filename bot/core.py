@@ -16,6 +16,7 @@ from bot.messages import Incoming, Reply
 from bot.router import allowed
 from bot.services import Services
 from storage import dialogs, outbox, persons
+from storage.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class Core:
     async def handle(self, incoming: Incoming) -> None:
         if incoming.text and len(incoming.text) > MAX_TEXT * 4:
             incoming = _truncate(incoming)
-        written: list[int] = []
+        written: list[OutboxRow] = []
         ctx: Ctx | None = None
         lang = self.s.texts.language_for(incoming.language_code)
         try:
@@ -43,7 +44,7 @@ class Core:
                 ctx = await self._context(conn, incoming)
                 lang = ctx.lang
                 await self.route(ctx)
-                written = ctx.written
+                written = await outbox.by_ids(conn, ctx.written)  # read back under the same lock
         except sqlite3.Error:
             log.exception("storage failed while handling an update from %s", incoming.platform)
             await self._sorry(incoming, lang)
@@ -56,7 +57,7 @@ class Core:
         if ctx is not None and ctx.later:
             await self._replies_later(ctx)
 
-    async def _flush(self, written: list[int]) -> None:
+    async def _flush(self, written: list[OutboxRow]) -> None:
         try:
             await self.s.delivery.flush(written)
         except Exception:
@@ -72,11 +73,12 @@ class Core:
                 async with self.s.db.transaction() as conn:
                     ctx.conn, ctx.now, ctx.written = conn, self.s.clock.now(), []
                     await ctx.reply(reply.text, reply.buttons, file=reply.file)
+                    written = await outbox.by_ids(conn, ctx.written)
             except Exception:
                 log.exception("a reply built after the update failed (%s)", ctx.incoming.platform)
                 await self._sorry(ctx.incoming, ctx.lang)
                 return
-            await self._flush(ctx.written)
+            await self._flush(written)
 
     async def _sorry(self, incoming: Incoming, lang: str) -> None:
         reply = Reply(self.s.texts.get(lang, "common.try_again_later"))

@@ -267,8 +267,9 @@ async def test_replies_wait_too_while_the_messenger_is_held(chat: ConsoleChat, c
     async with app.s.db.transaction() as conn:
         row_id = await outbox.enqueue(conn, idem_key="r:1", person_id=who[1], platform="telegram",
                                       chat_ref="c1", reply=Reply("ответ"), now=clock.now())
-    assert row_id is not None
-    await app.s.delivery.flush([row_id])
+        assert row_id is not None
+        written = await outbox.by_ids(conn, [row_id])
+    await app.s.delivery.flush(written)
     assert len(tg.calls) == 1, "no call while held"
     clock.advance(seconds=5)
     await drain(app)

@@ -94,17 +94,20 @@ async def test_database_full_mid_update(chat: ConsoleChat) -> None:
 def fail_on(chat: ConsoleChat, monkeypatch: pytest.MonkeyPatch, prefix: str) -> Callable[[], int]:
     """Make the next statement starting with `prefix` fail as a full disk does; count failures."""
     conn = chat.app.s.db.conn
-    real = conn.execute
     failures = 0
 
-    def execute(sql: str, parameters: Any = None) -> Any:
-        nonlocal failures
-        if sql.startswith(prefix) and failures == 0:
-            failures += 1
-            raise sqlite3.OperationalError("database or disk is full")
-        return real(sql, parameters)
+    def failing(real: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+        def call(sql: str, parameters: Any = None) -> Any:
+            nonlocal failures
+            if sql.startswith(prefix) and failures == 0:
+                failures += 1
+                raise sqlite3.OperationalError("database or disk is full")
+            return real(sql, parameters)
 
-    monkeypatch.setattr(conn, "execute", execute)
+        return call
+
+    monkeypatch.setattr(conn, "execute", failing(conn.execute))
+    monkeypatch.setattr(conn, "executemany", failing(conn.executemany))  # rows marked sent together
     return lambda: failures
 
 

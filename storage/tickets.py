@@ -213,32 +213,25 @@ async def move_intern(conn: aiosqlite.Connection, intern_id: int, team_id: int) 
         "UPDATE tickets SET team_id = ? WHERE intern_id = ? AND status != 'closed'",
         (team_id, intern_id),
     )
-    rows = await fetchall(
-        conn,
-        "SELECT * FROM tickets WHERE intern_id = ? AND status IN ('open', 'taken', 'answered')"
-        " ORDER BY created_at, id",
-        (intern_id,),
-    )
-    return [_ticket(r) for r in rows]
+    return await _with_tutor(conn, "intern_id", intern_id)
 
 
 async def unclosed_of_team(conn: aiosqlite.Connection, team_id: int) -> list[Ticket]:
     """Tickets of a team still with its tutor (not closed, not with the coordinators)."""
-    rows = await fetchall(
-        conn,
-        "SELECT * FROM tickets WHERE team_id = ? AND status IN ('open', 'taken', 'answered')"
-        " ORDER BY created_at, id",
-        (team_id,),
-    )
-    return [_ticket(r) for r in rows]
+    return await _with_tutor(conn, "team_id", team_id)
 
 
 async def unclosed_of_tutor(conn: aiosqlite.Connection, tutor_id: int) -> list[Ticket]:
+    return await _with_tutor(conn, "tutor_id", tutor_id)
+
+
+async def _with_tutor(conn: aiosqlite.Connection, column: str, value: int) -> list[Ticket]:
+    """Unclosed tickets not with the coordinators, of one intern, team or tutor, oldest first."""
     rows = await fetchall(
         conn,
-        "SELECT * FROM tickets WHERE tutor_id = ? AND status IN ('open', 'taken', 'answered')"
+        f"SELECT * FROM tickets WHERE {column} = ? AND status IN ('open', 'taken', 'answered')"
         " ORDER BY created_at, id",
-        (tutor_id,),
+        (value,),
     )
     return [_ticket(r) for r in rows]
 

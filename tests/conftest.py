@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.messages import Reply
 from bot.settings import Settings
 from handlers.console import ConsoleAdapter
+from scenarios.models import Programme
 
 
 @pytest.fixture
@@ -76,8 +77,10 @@ def texts(replies: list[Reply]) -> str:
     return "\n---\n".join(r.text for r in replies)
 
 
-async def make_chat(settings: Settings, clock: FakeClock) -> tuple[App, ConsoleChat]:
-    app = await App(settings, clock=clock).start(background=False)
+async def make_chat(
+    settings: Settings, clock: FakeClock, *, programme: Programme | None = None
+) -> tuple[App, ConsoleChat]:
+    app = await App(settings, clock=clock, programme=programme).start(background=False)
     adapter = ConsoleAdapter(app.core, out=io.StringIO())
     app.s.delivery.register(adapter)
     return app, ConsoleChat(app, adapter)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import Settings
-from scenarios.models import Submission, VideoRules
+from scenarios.loader import load_programme
+from scenarios.models import VideoRules
 from storage import absences, persons, stages, teams
 from storage.db import fetchall, fetchone
 from storage.erasure import erase
@@ -23,6 +24,28 @@ async def outbox_rows(chat: ConsoleChat) -> int:
         row = await fetchone(conn, "SELECT COUNT(*) AS n FROM outbox")
         assert row is not None
         return int(row["n"])
+
+
+@asynccontextmanager
+async def at_the_video_step(settings: Settings, clock: FakeClock, **rules: object
+                            ) -> AsyncIterator[ConsoleChat]:
+    """The cohort enrolled under a programme whose video stage has these submission
+    rules, the stage open and Ann on its first step."""
+    base = load_programme(settings.program_file)
+    stage = base.stage("video")
+    assert stage.submission is not None
+    video = stage.model_copy(update={"submission": stage.submission.model_copy(update=rules)})
+    programme = base.model_copy(update={"stages": [video if s.id == "video" else s for s in base.stages]})
+    clock.set(BEFORE_START)
+    app, chat = await make_chat(settings, clock, programme=programme)
+    try:
+        await enrol_cohort(chat)
+        clock.set(programme.moment("start+14d 19:00"))
+        await tick(chat)
+        await press(chat, "ann", "go|video")
+        yield chat
+    finally:
+        await app.stop()
 
 
 async def test_coordinator_opens_a_stage_once_and_late_interns_catch_up(
@@ -154,25 +177,8 @@ async def test_intern_without_a_team_and_in_english(chat: ConsoleChat, clock: Fa
 async def test_video_outside_the_range_is_refused_when_the_programme_says_so(
     settings: Settings, clock: FakeClock
 ) -> None:
-    from handlers.console import ConsoleAdapter
-    from scenarios.loader import load_programme
-    from tests.conftest import ConsoleChat as Chat
-
-    base = load_programme(settings.program_file)
-    strict = Submission(per="person", accepts=["video", "link"],
-                        video=VideoRules(min_minutes=10, max_minutes=15, allow_out_of_range=False))
-    video = base.stage("video").model_copy(update={"submission": strict})
-    programme = base.model_copy(update={"stages": [video if s.id == "video" else s for s in base.stages]})
-    clock.set(BEFORE_START)
-    app = await App(settings, clock=clock, programme=programme).start(background=False)
-    adapter = ConsoleAdapter(app.core, out=io.StringIO())
-    app.s.delivery.register(adapter)
-    chat = Chat(app, adapter)
-    try:
-        await enrol_cohort(chat)
-        clock.set(programme.moment("start+14d 19:00"))
-        await tick(chat)
-        await press(chat, "ann", "go|video")
+    strict = VideoRules(min_minutes=10, max_minutes=15, allow_out_of_range=False)
+    async with at_the_video_step(settings, clock, video=strict) as chat:
         long = await send_file(chat, "ann", kind="video", file_id="v", duration=20 * 60, size=1 << 20)
         assert "20 мин" in long[0].text and "vid|yes" not in payloads(long)
         assert "старого сообщения" in texts(await press(chat, "ann", "vid|yes"))
@@ -180,8 +186,6 @@ async def test_video_outside_the_range_is_refused_when_the_programme_says_so(
                              duration=14 * 60, size=1 << 20)
         assert "отправлено тьютору" in texts(ok)
         assert "14 мин" in chat.new("tom")[-1].text
-    finally:
-        await app.stop()
 
 
 async def test_a_draft_sent_after_the_team_work_was_accepted_changes_nothing(
@@ -301,31 +305,13 @@ async def test_a_team_video_accepted_once_counts_for_every_member(
 ) -> None:
     """`per: team` on the video stage: one member sends it, and a team-mate who opens the
     step afterwards is told it is already accepted instead of being asked for another."""
-    from handlers.console import ConsoleAdapter
-    from scenarios.loader import load_programme
-    from tests.conftest import ConsoleChat as Chat
-
-    base = load_programme(settings.program_file)
-    by_team = base.stage("video").submission.model_copy(update={"per": "team"})  # type: ignore[union-attr]
-    video = base.stage("video").model_copy(update={"submission": by_team})
-    programme = base.model_copy(update={"stages": [video if s.id == "video" else s for s in base.stages]})
-    clock.set(BEFORE_START)
-    app = await App(settings, clock=clock, programme=programme).start(background=False)
-    adapter = ConsoleAdapter(app.core, out=io.StringIO())
-    app.s.delivery.register(adapter)
-    chat = Chat(app, adapter)
-    try:
-        await enrol_cohort(chat)
-        clock.set(programme.moment("start+14d 19:00"))
-        await tick(chat)
-        await press(chat, "ann", "go|video")
+    async with at_the_video_step(settings, clock, per="team") as chat:
         await send_file(chat, "ann", kind="video", file_id="v", duration=12 * 60, size=1 << 20)
         card = chat.new("tom")[-1]
         await press(chat, "tom", payloads([card])[0])
         assert "принял" in texts(chat.new("boris"))
         assert "уже принято" in texts(await press(chat, "boris", "go|video"))
-    finally:
-        await app.stop()
+
 
 async def test_a_return_comment_after_the_team_changed_tutor_does_nothing(
     chat: ConsoleChat, clock: FakeClock

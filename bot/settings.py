@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PROGRAM = PACKAGE_ROOT / "scenarios" / "default_programme.yaml"
 
+PUBLIC_BOT_API = "https://api.telegram.org"
 TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 """What aiogram accepts as a bot token: checked here, so a typo is one line, not a traceback."""
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -35,7 +36,7 @@ class Settings(BaseSettings):
     )
 
     telegram_bot_token: str = Field(default="", repr=False)
-    telegram_api_url: str = "https://api.telegram.org"
+    telegram_api_url: str = PUBLIC_BOT_API
     telegram_bot_username: str = ""
     """Without the @; when set, invitations and /link codes also come as t.me deep links."""
     telegram_webhook_url: str = ""
@@ -92,6 +93,15 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_https(cls, value: str, info: ValidationInfo) -> str:
+        """Telegram's own servers call only HTTPS webhooks (a self-hosted Bot API may not)."""
+        public = info.data.get("telegram_api_url", PUBLIC_BOT_API).rstrip("/") == PUBLIC_BOT_API
+        if value.startswith("http://") and public:
+            raise ValueError("Telegram calls webhooks over HTTPS only: use an https:// address")
         return value
 
     @field_validator("telegram_bot_token")

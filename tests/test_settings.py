@@ -41,6 +41,7 @@ def test_coordinators_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("TELEGRAM_BOT_TOKEN", "SECRETabc", "Setting TELEGRAM_BOT_TOKEN: does not look like a bot token"),
         ("TELEGRAM_WEBHOOK_LISTEN", "8080", "Setting TELEGRAM_WEBHOOK_LISTEN: '8080' is not host:port"),
         ("TELEGRAM_WEBHOOK_URL", "bot.example.org", "Setting TELEGRAM_WEBHOOK_URL: must start with http"),
+        ("TELEGRAM_WEBHOOK_URL", "http://bot.example.org/tg", "Setting TELEGRAM_WEBHOOK_URL: Telegram calls"),
         ("VK_API_VERSION", "latest", "Setting VK_API_VERSION: 'latest' is not a VK API version"),
         ("VK_GROUP_ID", "club1", "Setting VK_GROUP_ID:"),
         ("VK_REQUESTS_PER_S", "50", "Setting VK_REQUESTS_PER_S:"),

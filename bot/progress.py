@@ -20,7 +20,7 @@ from bot.keyboards import grid
 from bot.messages import Button, OutFile, Reply
 from bot.people import names
 from bot.services import Services
-from scenarios.models import Programme, pick
+from scenarios.models import Programme, Question, pick
 from storage import cohort, teams, tickets
 from storage import survey as survey_results
 from storage.db import fetchall
@@ -48,8 +48,8 @@ class Progress:
     overdue: dict[str, list[int]] = field(default_factory=dict)
     open_tickets: int = 0
     survey_done: int = 0
-    survey_means: list[tuple[str, float, int]] = field(default_factory=list)
-    """(question id, mean, scale top) for each scale item of the survey anyone answered."""
+    survey_means: list[tuple[Question, float]] = field(default_factory=list)
+    """Each scale item of the survey anyone answered, with its average."""
 
 
 def register(s: Services) -> None:
@@ -95,8 +95,8 @@ async def collect(
         report.survey_done = next(s.done for s in report.stages if s.stage_id == survey)
         questions = {q.id: q for q in programme.form(survey).questions}
         result = await survey_results.aggregate(conn, programme, survey, among=scope)
-        report.survey_means = [(r.id, r.mean, questions[r.id].scale_max)
-                               for r in result.questions if r.kind == "scale" and r.mean is not None]
+        report.survey_means = [(questions[r.id], r.mean) for r in result.questions
+                               if r.kind == "scale" and r.mean is not None]
     return report
 
 
@@ -124,12 +124,10 @@ async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
         total = len(report.people)
         rate = round(100 * report.survey_done / total) if total else 0
         lines.append(ctx.t("progress.survey", done=report.survey_done, total=total, rate=rate))
-        survey = audiences.survey_stage(programme)
-        questions = {q.id: q for q in programme.form(survey).questions} if survey else {}
-        for question_id, mean, top in report.survey_means:
-            prompt = pick(questions[question_id].prompt, ctx.lang).split("\n")[0]
+        for question, mean in report.survey_means:
+            prompt = pick(question.prompt, ctx.lang).split("\n")[0]
             short = prompt if len(prompt) <= SURVEY_PROMPT else prompt[: SURVEY_PROMPT - 1] + "…"
-            lines.append(ctx.t("progress.survey_mean", question=short, mean=mean, top=top))
+            lines.append(ctx.t("progress.survey_mean", question=short, mean=mean, top=question.scale_max))
     return lines
 
 

@@ -30,8 +30,8 @@ from bot.clock import to_iso
 from bot.context import notify
 from bot.delivery import Delivery, Messenger
 from bot.messages import Reply
-from handlers.telegram.adapter import TelegramAdapter
-from handlers.vk.adapter import VkAdapter
+from messengers.telegram.adapter import TelegramAdapter
+from messengers.vk.adapter import VkAdapter
 from storage import outbox
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.vk_server import FakeVkServer

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from bench.common import COORDINATOR, PLATFORM, start_app
 from bench.population import seed
-from bot import broadcasts
 from bot.messages import Incoming
+from handlers.coordination import broadcasts
 from storage import outbox
 
 NAME = "broadcast_fanout"

@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.common import bench_settings, percentile
 from bot.app import App
-from handlers.telegram import TelegramAdapter
+from messengers.telegram import TelegramAdapter
 from tests.fakes.telegram_server import SEND_METHODS, FakeTelegramServer
 
 NAME = "http"

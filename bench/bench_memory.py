@@ -4,7 +4,7 @@ Measured in a child process (`python -m bench.bench_memory DIR IDLE TG_URL VK_UR
 that is assembled the way `python -m bot run` assembles the bot with both tokens set:
 the App with its background loops (scheduler, outbox delivery) on a database seeded by
 bench/population.py, and the real Telegram and VK adapters from
-`handlers.registry.build_adapters`, long-polling the fake Bot API and fake VK API that
+`messengers.registry.build_adapters`, long-polling the fake Bot API and fake VK API that
 this (parent) process serves, so the fakes' own memory is not counted. The adapters
 matter: importing aiogram alone costs about 130 MiB (its pydantic models,
 aiogram/aiogram#1513), several times the rest of the bot, so a figure taken without
@@ -59,7 +59,7 @@ def announcement(lang: str) -> Reply:
 
 
 async def measure(folder: Path, idle_seconds: float, telegram_url: str, vk_url: str) -> dict[str, float]:
-    from handlers.registry import build_adapters
+    from messengers.registry import build_adapters
 
     settings = bench_settings(
         folder, coordinators=[], telegram_bot_token=TELEGRAM_TOKEN, telegram_api_url=telegram_url,

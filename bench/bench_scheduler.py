@@ -1,7 +1,7 @@
 """The scheduler tick's cost with 100,000 stored reminders.
 
 About 3,850 interns (spread over several time zones) get their full plan from the
-bundled programme through `bot.reminders.plan_people` (26 rows each), on a temp file.
+bundled programme through `handlers.internship.reminders.plan_people` (26 rows each), on a temp file.
 Then the real `Scheduler.tick()` (every registered job) runs at moments where nothing
 is due, as it does every 15 s for most of the internship: that is the figure, the
 median of `ticks` runs. Also measured: a tick at the moment one reminder falls due for
@@ -20,7 +20,7 @@ from bench.common import PLATFORM, bench_settings, percentile
 from bot.app import App
 from bot.clock import FakeClock, to_iso
 from bot.local_time import zone_of
-from bot.reminders import moments, plan_for, plan_people
+from handlers.internship.reminders import moments, plan_for, plan_people
 from storage import reminders as store
 
 NAME = "scheduler"

@@ -71,8 +71,8 @@ async def export_to(settings: Settings, out: Path) -> int:
     `.xlsx`: one workbook; `.zip`: one CSV per sheet; `.csv`: FILE.csv holds the people
     and FILE-<sheet>.csv each other sheet.
     """
-    from bot import exports
     from bot.i18n import Texts
+    from handlers.coordination import exports
     from storage.db import Database
 
     suffix = out.suffix.lower()
@@ -114,7 +114,7 @@ async def export_to(settings: Settings, out: Path) -> int:
 
 async def run(settings: Settings) -> int:
     """Start every adapter whose token is set (the console when none) and run until stopped."""
-    from handlers.registry import build_adapters
+    from messengers.registry import build_adapters
 
     app = await App(settings).start()
     adapters = build_adapters(app)

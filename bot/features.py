@@ -1,29 +1,22 @@
-"""Every feature registers its commands, buttons and dialogs here, in one list."""
+"""Every feature registers its commands, buttons and dialogs here, in one list.
+
+WHY module by module and not package by package: /help and the messengers' command
+menus list commands in registration order, so this list is that order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import (
-    broadcasts,
-    enrolment,
-    exports,
-    internship,
-    invites,
-    linking,
-    my_data,
-    progress,
-    reminders,
-    roles_admin,
-    schedule_commands,
-    team_forming,
-    tickets,
-    unreachable,
-)
 from bot.services import Services
+from handlers import internship
+from handlers.coordination import broadcasts, exports, progress, schedule_commands, team_forming, unreachable
+from handlers.enrolment import application, invites, linking, my_data, roles_admin
+from handlers.internship import reminders
+from handlers.tickets import intern as tickets
 
 FEATURES: list[Callable[[Services], None]] = [
-    enrolment.register,
+    application.register,
     linking.register,
     invites.register,
     roles_admin.register,

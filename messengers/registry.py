@@ -28,8 +28,8 @@ def build_adapters(app: App) -> list[Adapter]:
     adapters: list[Adapter] = []
     settings = app.settings
     if settings.telegram_bot_token:
-        from handlers.telegram import TelegramAdapter
-        from handlers.telegram.menu import build_menus
+        from messengers.telegram import TelegramAdapter
+        from messengers.telegram.menu import build_menus
 
         adapters.append(TelegramAdapter(
             app.core, token=settings.telegram_bot_token, api_url=settings.telegram_api_url,
@@ -37,7 +37,7 @@ def build_adapters(app: App) -> list[Adapter]:
             webhook_listen=settings.telegram_webhook_listen, menus=lambda: build_menus(app.s),
         ))
     if settings.vk_group_token:
-        from handlers.vk import VkAdapter
+        from messengers.vk import VkAdapter
 
         adapters.append(VkAdapter(
             app.core, token=settings.vk_group_token, api_url=settings.vk_api_url,
@@ -45,7 +45,7 @@ def build_adapters(app: App) -> list[Adapter]:
             requests_per_s=settings.vk_requests_per_s, ts_store=_state_store(app, "vk.longpoll_ts"),
         ))
     if not adapters:
-        from handlers.console import ConsoleAdapter
+        from messengers.console import ConsoleAdapter
 
         adapters.append(ConsoleAdapter(app.core, user=app.settings.console_user))
     return adapters

@@ -1,7 +1,7 @@
 """The programme's timeline in order: what `check-program` prints for a coordinator.
 
 Reminders are shown when an intern in the programme's time zone gets them: the same
-rules as bot/reminders.py plans (quiet hours move a reminder to the morning, the
+rules as handlers/internship/reminders.py plans (quiet hours move a reminder to the morning, the
 application itself has no reminders, a deadline also has its morning and its overdue
 check), so the printout never promises a message the bot will not send.
 """
@@ -70,7 +70,7 @@ def timeline(programme: Programme, lang: str = "ru") -> list[tuple[datetime, str
         deadline = programme.moment(stage.deadline)
         items.append((deadline, f"{words['deadline']}: {title} [{stage.id}]"))
         if stage.kind == "application":
-            continue  # applicants get no reminders: only interns do (bot/reminders.py)
+            continue  # applicants get no reminders: only interns do (handlers/internship/reminders.py)
         for label in rules.before_deadline:
             raw = deadline - parse_duration(label)
             due = after_quiet_hours(raw, zone, quiet)

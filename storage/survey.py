@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.audiences import survey_stage
+from handlers.coordination.audiences import survey_stage
 from scenarios.models import Programme
 from storage.db import fetchall
 

@@ -12,7 +12,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.messages import Reply
 from bot.settings import Settings
-from handlers.console import ConsoleAdapter
+from messengers.console import ConsoleAdapter
 from scenarios.models import Programme
 
 

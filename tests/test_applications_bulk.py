@@ -92,7 +92,7 @@ async def test_bulk_and_fix_refused_for_interns(chat: ConsoleChat) -> None:
 
 
 async def test_more_pending_than_one_list_says_how_many_wait(chat: ConsoleChat) -> None:
-    from bot.enrolment import LISTED
+    from handlers.enrolment.application import LISTED
     from tests.cohort import seed_intern
 
     async with chat.app.s.db.transaction() as conn:

@@ -55,7 +55,7 @@ async def test_broadcast_bench_delivers_everyone_on_both_messengers() -> None:
 
 
 async def test_broadcast_fanout_bench_writes_a_row_per_intern(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import broadcasts
+    from handlers.coordination import broadcasts
 
     monkeypatch.setattr(broadcasts, "BATCH", 20)
     figures = await bench_broadcast_fanout.run(persons=100)

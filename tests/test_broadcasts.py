@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import broadcasts as bc_module
 from bot import delivery
 from bot.app import App
 from bot.clock import FakeClock
 from bot.messages import DeliveryError, Reply
+from handlers.coordination import broadcasts as bc_module
 from storage import broadcasts, outbox, persons, stages, teams
 from tests.cohort import make_tutor, seed_intern
 from tests.conftest import ConsoleChat

@@ -16,8 +16,8 @@ from bot.clock import FakeClock
 from bot.context import notify
 from bot.messages import Reply
 from bot.settings import Settings
-from handlers.telegram.adapter import TelegramAdapter
-from handlers.vk.adapter import VkAdapter
+from messengers.telegram.adapter import TelegramAdapter
+from messengers.vk.adapter import VkAdapter
 from storage import outbox, persons
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.vk_server import FakeVkServer

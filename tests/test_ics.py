@@ -6,8 +6,8 @@ from datetime import UTC, timedelta
 
 from icalendar import Calendar, Component
 
-from bot.ics import event_ics
 from bot.settings import BUNDLED_PROGRAM
+from handlers.internship.ics import event_ics
 from scenarios.loader import parse_programme
 from scenarios.models import pick
 

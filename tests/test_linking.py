@@ -26,7 +26,7 @@ TG_USER, VK_USER = 2002, 3003
 
 @asynccontextmanager
 async def both(settings: Settings, clock: FakeClock) -> AsyncIterator[tuple[TelegramChat, VkChat]]:
-    from handlers.telegram import TelegramAdapter
+    from messengers.telegram import TelegramAdapter
 
     async with FakeTelegramServer() as tgf, FakeVkServer(group_id=vke.GROUP_ID, token=vke.TOKEN) as vkf:
         config = tge.telegram_settings(settings, tgf)

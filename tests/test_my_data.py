@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import exports
+from handlers.coordination import exports
 from storage import applications, forms, persons, teams, tickets
 from storage.db import fetchall
 from storage.forms import FormProgress

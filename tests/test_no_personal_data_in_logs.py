@@ -28,8 +28,8 @@ async def test_nothing_personal_is_logged(
     settings: Settings, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     # every logger that may see a message, at DEBUG whatever an earlier test set it to
-    for name in (None, "bot", "handlers", "storage", "scenarios", "aiogram", "aiohttp", "asyncio",
-                 "apscheduler", "matplotlib", "PIL"):
+    for name in (None, "bot", "handlers", "messengers", "storage", "scenarios", "aiogram", "aiohttp",
+                 "asyncio", "apscheduler", "matplotlib", "PIL"):
         caplog.set_level(logging.DEBUG, logger=name)
     async with telegram_chat(settings, clock) as tg:
         await tg.say(INTERN, "/start", first_name="Мария")

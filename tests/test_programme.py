@@ -139,7 +139,7 @@ def test_timeline_reminders_are_the_ones_the_bot_plans() -> None:
     """check-program shows exactly the planner's reminders, for an intern in the programme's zone."""
     from types import SimpleNamespace
 
-    from bot.reminders import Moments, plan_for
+    from handlers.internship.reminders import Moments, plan_for
     from scenarios.timeline import timeline
 
     programme = parse_programme(GOOD)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from datetime import UTC, datetime
 
-from bot import charts
+from handlers.coordination import charts
 from storage import forms, stages, teams, tickets
 from storage.forms import FormProgress
 from tests.cohort import make_tutor, seed_cohort

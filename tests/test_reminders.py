@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot import timetable
 from bot.clock import FakeClock
 from bot.messages import Reply
+from handlers.internship import timetable
 from storage import attention, persons, stages
 from storage import reminders as store
 from tests.conftest import ConsoleChat, fill_application, texts
@@ -113,7 +113,7 @@ async def test_catch_up_after_downtime_sends_what_is_useful_and_drops_the_rest(
     [only] = chat.new("ann")
     assert "17:00" in only.text
     # Down again over meeting 2 entirely: both its reminders are dropped and logged.
-    with caplog.at_level(logging.INFO, logger="bot.reminders"):
+    with caplog.at_level(logging.INFO, logger="handlers.internship.reminders"):
         await run_at(chat, clock, utc(2026, 12, 15, 18))
     assert not [r for r in chat.new("ann") if "Встреча 2" in r.text]
     assert "the event has already begun" in caplog.text
@@ -238,7 +238,7 @@ async def test_a_reminder_of_an_item_gone_from_the_programme_is_set_aside_not_bl
     async with chat.app.s.db.transaction() as conn:  # as if the file lost meeting 1 after planning
         await conn.execute("UPDATE reminders SET ref = 'gone' WHERE person_id = ? AND kind = 'event'"
                            " AND ref = 'problematisation' AND slot = '24h'", (ann,))
-    with caplog.at_level(logging.ERROR, logger="bot.reminders"):
+    with caplog.at_level(logging.ERROR, logger="handlers.internship.reminders"):
         await run_at(chat, clock, EVENT - timedelta(minutes=30))
     assert "set aside" in caplog.text
     assert len(about(chat.new("ann"), "🔔 Напоминание")) == 1  # the 1 h one still came

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import timetable
 from bot.clock import FakeClock
+from handlers.internship import timetable
 from storage import outbox
 from storage import reminders as store
 from tests.conftest import ConsoleChat, texts

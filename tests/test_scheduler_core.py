@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot import timetable
 from bot.app import App
 from bot.clock import FakeClock
 from bot.services import Services
 from bot.settings import Settings
+from handlers.internship import timetable
 from tests.conftest import ConsoleChat
 
 

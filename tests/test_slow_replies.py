@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot import charts, exports
+from handlers.coordination import charts, exports
 from tests.cohort import seed_cohort
 from tests.conftest import ConsoleChat
 

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from bot.settings import BUNDLED_PROGRAM
-from bot.team_rules import Candidate, form_teams, normalise, team_sizes
+from handlers.coordination.team_rules import Candidate, form_teams, normalise, team_sizes
 from scenarios.loader import ProgrammeError, parse_programme
 
 

@@ -11,7 +11,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.messages import Button, DeliveryError, OutFile, Reply
 from bot.settings import Settings
-from handlers.telegram import TelegramAdapter
+from messengers.telegram import TelegramAdapter
 from storage import persons
 from storage.db import fetchall
 from tests.e2e.recorder import Recorder

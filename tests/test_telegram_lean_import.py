@@ -8,7 +8,7 @@ import sys
 from bot.settings import PACKAGE_ROOT
 
 PROBE = """
-import handlers.telegram
+import messengers.telegram
 from aiogram.methods import SendMessage
 from aiogram.types import Message, Update
 assert not Update.__pydantic_complete__ and not Message.__pydantic_complete__

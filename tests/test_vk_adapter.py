@@ -12,7 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.messages import Button, DeliveryError, OutFile, Reply
 from bot.settings import Settings
-from handlers.vk import VkAdapter
+from messengers.vk import VkAdapter
 from storage import persons
 from tests.e2e.recorder import Recorder
 from tests.e2e.vk import GROUP_ID, TOKEN, MemoryTs, make_adapter, vk_chat

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot import audiences, placeholders
 from bot.context import Ctx, notify
 from bot.keyboards import grid
 from bot.local_time import quiet_until, zone_of
 from bot.messages import Button, Reply
 from bot.router import dialog_allowed
 from bot.services import Services
+from handlers.coordination import audiences, placeholders
 from scenarios.models import pick
 from storage import broadcasts, dialogs, outbox, persons, teams
 from storage import reminders as reminder_store

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot import audiences
 from bot.clock import from_iso
 from bot.context import Ctx
 from bot.i18n import Texts
 from bot.messages import OutFile, Reply
 from bot.people import names
 from bot.services import Services
+from handlers.coordination import audiences
 from scenarios.engine import shown
 from scenarios.models import Programme, pick
 from storage import cohort

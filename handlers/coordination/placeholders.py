@@ -16,8 +16,8 @@ import aiosqlite
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot import timetable
 from bot.people import name
+from handlers.internship import timetable
 from scenarios.models import Programme, pick
 from storage import persons, stages, teams
 

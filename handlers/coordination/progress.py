@@ -14,12 +14,13 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot import audiences, charts, timetable
 from bot.context import Ctx
 from bot.keyboards import grid
 from bot.messages import Button, OutFile, Reply
 from bot.people import names
 from bot.services import Services
+from handlers.coordination import audiences, charts
+from handlers.internship import timetable
 from scenarios.models import Programme, Question, pick
 from storage import cohort, teams, tickets
 from storage import survey as survey_results

@@ -1,6 +1,6 @@
 """The coordinator's hand on the timetable and the sending: /move, /pause, /resume, /schedule.
 
-A move is stored as a timetable override (bot/timetable.py) and every intern's
+A move is stored as a timetable override (handlers/internship/timetable.py) and every intern's
 reminders of that item are re-planned in the same transaction, so nothing is sent
 for the old moment. Pause holds everything but direct replies and survives a
 restart. All of it is for coordinators only, checked by the router (commands,
@@ -13,12 +13,12 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import reminders, timetable
 from bot.context import Ctx
 from bot.local_time import spoken, zone_of
 from bot.messages import Button, Reply
 from bot.router import dialog_allowed
 from bot.services import Services
+from handlers.internship import reminders, timetable
 from scenarios.models import pick
 from scenarios.timespec import parse_local
 from storage import dialogs, flags, outbox, persons

@@ -1,4 +1,4 @@
-"""Teams: automatic formation (bot/team_rules.py), teams by hand, tutors, moving interns.
+"""Teams: automatic formation (team_rules.py), teams by hand, tutors, moving interns.
 
 Whenever a team changes, each member and the tutor are told the team, the team-mates
 and the tutor. The idempotency key carries the team's composition and the update that
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 
-from bot import ticket_staff
 from bot.clock import to_iso
 from bot.context import Ctx
 from bot.keyboards import grid
 from bot.messages import Button, Reply
 from bot.people import names
 from bot.services import Services
-from bot.team_rules import Candidate, form_teams, normalise
+from handlers.coordination.team_rules import Candidate, form_teams, normalise
+from handlers.tickets import staff
 from storage import cohort, persons, teams
 
 COORDINATOR = {"coordinator"}
@@ -185,7 +185,7 @@ async def choose_tutor(ctx: Ctx, args: list[str]) -> None:
         await ctx.reply(ctx.t("teams.tutor_already", team=team.name))
         return
     await teams.set_tutor(ctx.conn, team.id, tutor_id)
-    moved = await ticket_staff.follow_team_tutor(ctx, team.id, tutor_id)
+    moved = await staff.follow_team_tutor(ctx, team.id, tutor_id)
     tutor = (await names(ctx.conn, [tutor_id]))[tutor_id]
     await ctx.reply(ctx.t("teams.tutor_set", team=team.name, tutor=tutor, tickets=moved))
     await announce(ctx, team.id)
@@ -239,7 +239,7 @@ async def move_person(ctx: Ctx, args: list[str]) -> None:
         await ctx.reply(ctx.t("teams.already_there", name=who, team=target.name))
         return
     await teams.put_member(ctx.conn, target.id, person_id, ctx.now)
-    await ticket_staff.follow_intern(ctx, person_id, target.id, target.tutor_id)
+    await staff.follow_intern(ctx, person_id, target.id, target.tutor_id)
     await ctx.reply(ctx.t("teams.moved", name=who, team=target.name))
     await announce(ctx, target.id)
     if current is not None:

@@ -6,11 +6,11 @@ application that every coordinator is told about with approve/reject buttons.
 
 from __future__ import annotations
 
-from bot import menu
 from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.router import described_commands, dialog_allowed
 from bot.services import Services
+from handlers.internship import menu
 from scenarios.engine import REVIEW, shown
 from scenarios.models import pick
 from storage import applications, dialogs, forms, persons, stages, teams, tickets

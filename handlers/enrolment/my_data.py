@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 
-from bot import ticket_staff
 from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.people import name
 from bot.services import Services
+from handlers.tickets import staff
 from scenarios.engine import shown
 from scenarios.models import pick
 from storage import applications, attention, erasure, persons, stages, teams
@@ -129,5 +129,5 @@ async def decide_button(ctx: Ctx) -> None:
     await erasure.erase(ctx.conn, pid, ctx.now, keep_outbox_key=goodbye)
     # a tutor's questions must not wait for someone who is gone (after the erasure, so the
     # coordinators' cards no longer name them)
-    await ticket_staff.tutor_removed(ctx, pid)
+    await staff.tutor_removed(ctx, pid)
     await ctx.reply(ctx.t("mydata.erased_ok", id=pid))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot import ticket_staff
 from bot.clock import from_iso, to_iso
 from bot.context import Ctx
 from bot.keyboards import grid
 from bot.messages import Button, Reply
 from bot.people import names
 from bot.services import Services
+from handlers.tickets import staff
 from storage import invites, persons, teams
 from storage.db import fetchall
 
@@ -99,7 +99,7 @@ async def revoke_button(ctx: Ctx) -> None:
     if role == "tutor":
         for team in await teams.teams_of_tutor(ctx.conn, person_id):
             await teams.set_tutor(ctx.conn, team.id, None)
-        await ticket_staff.tutor_removed(ctx, person_id)
+        await staff.tutor_removed(ctx, person_id)
     await ctx.reply(ctx.t("rolesadm.revoked", name=who, role=role_label))
     texts = ctx.services.texts
 

@@ -5,7 +5,8 @@ Order matters only for the menu: it wraps /help, so it comes after enrolment.
 
 from __future__ import annotations
 
-from bot import (
+from bot.services import Services
+from handlers.internship import (
     events,
     final_stage,
     homework,
@@ -17,7 +18,6 @@ from bot import (
     stage_start,
     video,
 )
-from bot.services import Services
 
 PARTS = [
     menu.register,

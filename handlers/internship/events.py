@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import menu, timetable
 from bot.clock import to_iso
 from bot.context import Ctx
-from bot.ics import event_ics
 from bot.local_time import local
 from bot.messages import Button, OutFile, Reply
 from bot.services import Services
+from handlers.internship import menu, timetable
+from handlers.internship.ics import event_ics
 from scenarios.models import pick
 from storage import absences, teams
 

@@ -6,10 +6,10 @@ opens the stage's form (prefilled), which copies the answers back onto the perso
 
 from __future__ import annotations
 
-from bot import completion_notice, menu
 from bot.context import Ctx
 from bot.messages import Button
 from bot.services import Services
+from handlers.internship import completion_notice, menu
 from scenarios.models import Stage, pick
 from storage import forms, openings, stages
 from storage.forms import FormProgress

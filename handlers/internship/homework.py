@@ -7,10 +7,10 @@ sends it, the whole team sees it and its status.
 
 from __future__ import annotations
 
-from bot import menu, review
 from bot.context import Ctx
 from bot.messages import Button
 from bot.services import Services
+from handlers.internship import menu, review
 from scenarios.models import Stage, pick
 from scenarios.submission_input import read_work
 from scenarios.validation import Rejected

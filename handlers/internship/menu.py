@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import people, timetable
+from bot import people
 from bot.context import Ctx
 from bot.i18n import LANGUAGES, Texts
 from bot.local_time import local
 from bot.messages import Button, Reply
 from bot.router import Handler
 from bot.services import Services
+from handlers.internship import timetable
 from scenarios.models import pick
 from scenarios.stage_work import action_key, later_stages, needs_work
 from storage import dialogs, openings, stages, teams

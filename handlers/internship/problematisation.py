@@ -6,10 +6,10 @@ questionnaire after any event without code.
 
 from __future__ import annotations
 
-from bot import completion_notice, menu
 from bot.context import Ctx
 from bot.messages import Reply
 from bot.services import Services
+from handlers.internship import completion_notice, menu
 from scenarios.engine import shown
 from scenarios.models import pick
 from storage import persons, teams

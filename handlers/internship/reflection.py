@@ -5,9 +5,9 @@ Results are aggregated for the coordinators' reports by storage/survey.py `aggre
 
 from __future__ import annotations
 
-from bot import completion_notice, menu
 from bot.context import Ctx
 from bot.services import Services
+from handlers.internship import completion_notice, menu
 from scenarios.models import pick
 from storage.forms import FormProgress
 

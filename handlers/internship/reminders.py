@@ -2,7 +2,7 @@
 
 Every intern gets a plan from the programme file (before each event, before each
 deadline and on its morning, a nudge after days of silence, a flag when a deadline is
-missed), stored in `reminders` with moments taken from bot/timetable.py, so a
+missed), stored in `reminders` with moments taken from handlers/internship/timetable.py, so a
 coordinator's move re-plans the same rows. The tick turns due rows into outbox rows
 with idempotency keys; a reminder whose purpose is gone (the stage is done) is
 skipped, and one that comes too late after downtime (the event has begun) is dropped
@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot import menu, timetable
 from bot.clock import to_iso
 from bot.context import notify
 from bot.local_time import (
@@ -31,6 +30,7 @@ from bot.local_time import (
 )
 from bot.messages import Button, Reply
 from bot.services import Services
+from handlers.internship import menu, timetable
 from scenarios.models import Programme, Stage, pick
 from scenarios.stage_work import action_key, announcement_key
 from scenarios.timespec import parse_duration

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot import completion_notice, menu, people
+from bot import people
 from bot.context import Ctx
 from bot.i18n import Texts
 from bot.messages import Button, OutFile, Reply
 from bot.router import dialog_allowed
 from bot.services import Services
+from handlers.internship import completion_notice, menu
 from scenarios.models import Stage, pick
 from scenarios.submission_input import in_range
 from storage import dialogs, persons, stages, submissions, teams

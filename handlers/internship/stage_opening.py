@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot import menu, timetable
 from bot.context import Ctx, notify
 from bot.local_time import local, quiet_until, zone_of
 from bot.messages import Button, Reply
 from bot.services import Services
+from handlers.internship import menu, timetable
 from scenarios.models import Stage, pick
 from scenarios.stage_work import action_key, announcement_key, later_stages, needs_work
 from storage import openings, persons, stages

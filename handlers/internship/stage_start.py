@@ -6,10 +6,10 @@ there is a single place that decides what starting a stage means for its kind.
 
 from __future__ import annotations
 
-from bot import final_stage, homework, menu, timetable, video
 from bot.context import Ctx
 from bot.local_time import local
 from bot.services import Services
+from handlers.internship import final_stage, homework, menu, timetable, video
 from scenarios.models import pick
 from scenarios.stage_work import is_video, later_stages, needs_work
 from storage import openings, stages

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import menu, review
 from bot.context import Ctx
 from bot.messages import Button
 from bot.services import Services
+from handlers.internship import menu, review
 from scenarios.models import Stage, VideoRules, pick
 from scenarios.submission_input import in_range, parse_minutes, read_video
 from scenarios.validation import Rejected

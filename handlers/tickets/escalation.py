@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiosqlite
 
-from bot import ticket_cards
 from bot.context import notify
 from bot.local_time import after_quiet_hours
 from bot.services import Services
 from bot.working_hours import working_deadline
+from handlers.tickets import cards
 from storage import persons, tickets
 from storage.tickets import Ticket
 
@@ -100,7 +100,7 @@ async def escalate(
     if not coordinators:
         log.warning("ticket %s escalated (%s) but there is no coordinator", ticket_id, reason)
     for coordinator in coordinators:
-        card = await ticket_cards.staff_card(
+        card = await cards.staff_card(
             conn, services, ticket, coordinator, headline="tickets.card_escalated",
             coordinator=True,
         )

@@ -8,11 +8,12 @@ for the intern as for the staff (see `on_reply`).
 
 from __future__ import annotations
 
-from bot import menu, ticket_cards, ticket_escalation, ticket_input, ticket_staff
 from bot.context import Ctx
 from bot.messages import Button
 from bot.services import Services
-from bot.ticket_input import ASK_DIALOG, Said
+from handlers.internship import menu
+from handlers.tickets import cards, escalation, staff, writing
+from handlers.tickets.writing import ASK_DIALOG, Said
 from storage import persons, teams, tickets
 from storage.dialogs import Dialog
 from storage.tickets import Ticket
@@ -28,8 +29,8 @@ def register(s: Services) -> None:
     r.payload("askno", cancel_button)
     r.dialog(ASK_DIALOG, ask_dialog)
     r.reply_to(on_reply)
-    ticket_staff.register(s)
-    ticket_escalation.register(s)
+    staff.register(s)
+    escalation.register(s)
 
 
 async def ask_command(ctx: Ctx) -> None:
@@ -37,8 +38,8 @@ async def ask_command(ctx: Ctx) -> None:
     if ctx.args:
         if not await _room_for_more(ctx):
             return
-        said = Said(" ".join(ctx.args)[: ticket_input.MAX_TEXT], None)
-        stage_id, step = await ticket_cards.where(ctx.conn, ctx.services.programme, ctx.person.id)
+        said = Said(" ".join(ctx.args)[: writing.MAX_TEXT], None)
+        stage_id, step = await cards.where(ctx.conn, ctx.services.programme, ctx.person.id)
         await new_ticket(ctx, said, stage_id, step)
         return
     await open_question(ctx)
@@ -52,8 +53,8 @@ async def ask_button(ctx: Ctx) -> None:
     ticket = await _own_ticket(ctx, ctx.args[0])
     if ticket is None:
         return
-    await ticket_input.enter(ctx, ASK_DIALOG, str(ticket.id))
-    await ctx.reply(ctx.t("tickets.write_more", id=ticket.id), ticket_input.cancel_row(ctx))
+    await writing.enter(ctx, ASK_DIALOG, str(ticket.id))
+    await ctx.reply(ctx.t("tickets.write_more", id=ticket.id), writing.cancel_row(ctx))
 
 
 async def _room_for_more(ctx: Ctx) -> bool:
@@ -67,24 +68,24 @@ async def _room_for_more(ctx: Ctx) -> bool:
 async def open_question(ctx: Ctx) -> None:
     if not await _room_for_more(ctx):
         return
-    stage_id, step = await ticket_cards.where(ctx.conn, ctx.services.programme, ctx.person.id)
-    await ticket_input.enter(ctx, ASK_DIALOG, "", {"stage": stage_id, "step": step})
-    await ctx.reply(ctx.t("tickets.write_question"), ticket_input.cancel_row(ctx))
+    stage_id, step = await cards.where(ctx.conn, ctx.services.programme, ctx.person.id)
+    await writing.enter(ctx, ASK_DIALOG, "", {"stage": stage_id, "step": step})
+    await ctx.reply(ctx.t("tickets.write_question"), writing.cancel_row(ctx))
 
 
 async def ask_dialog(ctx: Ctx, dialog: Dialog) -> None:
-    said = await ticket_input.read(ctx)
+    said = await writing.read(ctx)
     if said is None:
         return
     if dialog.ref:
-        ticket = await ticket_input.find(ctx, dialog.ref)
+        ticket = await writing.find(ctx, dialog.ref)
         if ticket is None or ticket.intern_id != ctx.person.id:
             await ctx.reply(ctx.t("tickets.not_yours"))
         else:
             await add_to_ticket(ctx, ticket, said)
     else:
         await new_ticket(ctx, said, dialog.data.get("stage"), dialog.data.get("step"))
-    await ticket_input.leave(ctx, dialog)
+    await writing.leave(ctx, dialog)
 
 
 async def new_ticket(ctx: Ctx, said: Said, stage_id: str | None, step: str | None) -> None:
@@ -101,12 +102,12 @@ async def new_ticket(ctx: Ctx, said: Said, stage_id: str | None, step: str | Non
     assert ticket is not None
     more = [[Button(ctx.t("tickets.btn.add_more"), f"ask|{ticket_id}")]]
     if ticket.tutor_id is None:
-        await ticket_escalation.escalate(ctx.conn, ctx.services, ticket_id, "no_tutor", ctx.now,
+        await escalation.escalate(ctx.conn, ctx.services, ticket_id, "no_tutor", ctx.now,
                                          ctx.written)
-        await ticket_input.confirm(ctx, ticket_id, message_id, "tickets.sent_to_coordinators", more)
+        await writing.confirm(ctx, ticket_id, message_id, "tickets.sent_to_coordinators", more)
         return
-    await ticket_staff.send_to_tutor(ctx, ticket)
-    await ticket_input.confirm(ctx, ticket_id, message_id, "tickets.sent_to_tutor", more)
+    await staff.send_to_tutor(ctx, ticket)
+    await writing.confirm(ctx, ticket_id, message_id, "tickets.sent_to_tutor", more)
 
 
 async def add_to_ticket(ctx: Ctx, ticket: Ticket, said: Said) -> None:
@@ -121,14 +122,14 @@ async def add_to_ticket(ctx: Ctx, ticket: Ticket, said: Said) -> None:
     if not readers or fresh.status == "escalated":
         readers += await persons.persons_with_role(ctx.conn, "coordinator")
     for reader in dict.fromkeys(readers):
-        parts = await ticket_cards.follow_up_for_staff(ctx.conn, ctx.services, fresh, message,
+        parts = await cards.follow_up_for_staff(ctx.conn, ctx.services, fresh, message,
                                                        reader)
-        not_before = await ticket_escalation.staff_not_before(ctx.conn, ctx.services, reader,
+        not_before = await escalation.staff_not_before(ctx.conn, ctx.services, reader,
                                                               ctx.now)
         for suffix, part in parts:
             await ctx.notify(reader, f"tk:{ticket.id}:m:{message_id}:{reader}{suffix}", part,
                              not_before=not_before)
-    await ticket_input.confirm(ctx, ticket.id, message_id, "tickets.added")
+    await writing.confirm(ctx, ticket.id, message_id, "tickets.added")
 
 
 async def helped_button(ctx: Ctx) -> None:
@@ -141,13 +142,13 @@ async def helped_button(ctx: Ctx) -> None:
         return
     await ctx.reply(ctx.t("tickets.glad_it_helped"), menu.rows(ctx.services.texts, ctx.lang))
     if ticket.tutor_id:
-        await ctx.notify(ticket.tutor_id, f"tk:{ticket.id}:helped:{ticket_input.update_tag(ctx)}",
-                         ticket_cards.plain(ctx.services.texts, "tickets.tutor_helped",
+        await ctx.notify(ticket.tutor_id, f"tk:{ticket.id}:helped:{writing.update_tag(ctx)}",
+                         cards.plain(ctx.services.texts, "tickets.tutor_helped",
                                             id=ticket.id))
 
 
 async def cancel_button(ctx: Ctx) -> None:
-    dialog = await ticket_input.current_ticket_dialog(ctx)
+    dialog = await writing.current_ticket_dialog(ctx)
     if dialog is None:
         await ctx.services.core.stale(ctx)
         return
@@ -155,11 +156,11 @@ async def cancel_button(ctx: Ctx) -> None:
     rows = None if back_to_something or not ctx.has_role("intern") else menu.rows(
         ctx.services.texts, ctx.lang)
     await ctx.reply(ctx.t("tickets.cancelled"), rows)
-    await ticket_input.leave(ctx, dialog)
+    await writing.leave(ctx, dialog)
 
 
 async def _own_ticket(ctx: Ctx, raw: str) -> Ticket | None:
-    ticket = await ticket_input.find(ctx, raw)
+    ticket = await writing.find(ctx, raw)
     if ticket is None or ticket.intern_id != ctx.person.id:
         await ctx.reply(ctx.t("tickets.not_yours"))
         return None
@@ -179,14 +180,14 @@ async def on_reply(ctx: Ctx) -> bool:
     if ticket is None:
         return False
     if ticket.intern_id == ctx.person.id:
-        said = await ticket_input.read(ctx, in_dialog=False)
+        said = await writing.read(ctx, in_dialog=False)
         if said is not None:
             await add_to_ticket(ctx, ticket, said)
         return True
-    if not ticket_staff.may_act(ctx, ticket):
+    if not staff.may_act(ctx, ticket):
         await ctx.reply(ctx.t("tickets.not_yours"))
         return True
-    said = await ticket_input.read(ctx, in_dialog=False)
+    said = await writing.read(ctx, in_dialog=False)
     if said is not None:
-        await ticket_staff.answer(ctx, ticket, said)
+        await staff.answer(ctx, ticket, said)
     return True

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 from statistics import mean, median
 
-from bot import ticket_cards, ticket_input
 from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.services import Services
-from bot.ticket_escalation import escalate, staff_not_before
-from bot.ticket_input import REPLY_DIALOG
+from handlers.tickets import cards, writing
+from handlers.tickets.escalation import escalate, staff_not_before
+from handlers.tickets.writing import REPLY_DIALOG
 from storage import attention, persons, teams, tickets
 from storage.dialogs import Dialog
 from storage.tickets import Ticket
@@ -42,7 +42,7 @@ def may_act(ctx: Ctx, ticket: Ticket) -> bool:
 
 
 async def _ticket_for(ctx: Ctx, raw: str) -> Ticket | None:
-    ticket = await ticket_input.find(ctx, raw)
+    ticket = await writing.find(ctx, raw)
     if ticket is None or not may_act(ctx, ticket):
         await ctx.reply(ctx.t("tickets.not_yours"))
         return None
@@ -51,11 +51,11 @@ async def _ticket_for(ctx: Ctx, raw: str) -> Ticket | None:
 
 async def show_card(ctx: Ctx, ticket: Ticket, headline: str = "tickets.card_view") -> None:
     """Send the card as a ticket message, so a messenger reply to it answers the ticket."""
-    card = await ticket_cards.staff_card(
+    card = await cards.staff_card(
         ctx.conn, ctx.services, ticket, ctx.person.id, headline=headline,
         coordinator=ctx.has_role("coordinator"),
     )
-    tag = ticket_input.update_tag(ctx)
+    tag = writing.update_tag(ctx)
     for suffix, part in card:
         await ctx.notify(ctx.person.id, f"tk:{ticket.id}:view:{ctx.person.id}:{tag}{suffix}", part)
 
@@ -103,8 +103,8 @@ async def start_reply(ctx: Ctx, ticket: Ticket) -> None:
     if ticket.status == "closed":
         await ctx.reply(ctx.t("tickets.already_closed", id=ticket.id))
         return
-    await ticket_input.enter(ctx, REPLY_DIALOG, str(ticket.id))
-    await ctx.reply(ctx.t("tickets.write_answer", id=ticket.id), ticket_input.cancel_row(ctx))
+    await writing.enter(ctx, REPLY_DIALOG, str(ticket.id))
+    await ctx.reply(ctx.t("tickets.write_answer", id=ticket.id), writing.cancel_row(ctx))
 
 
 async def take(ctx: Ctx, ticket: Ticket) -> None:
@@ -119,11 +119,11 @@ async def take(ctx: Ctx, ticket: Ticket) -> None:
     # messenger reply to this latest message about it, and that must reach the intern.
     text = ctx.t("tickets.taken_ok", id=ticket.id)
     buttons = [[Button(ctx.t("tickets.btn.reply"), f"tk|{ticket.id}|r")]]
-    tag = ticket_input.update_tag(ctx)
+    tag = writing.update_tag(ctx)
     await ctx.notify(ctx.person.id, f"tk:{ticket.id}:takenok:{tag}",
                      lambda _lang: Reply(text, buttons))
     await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:taken:{tag}",
-                     ticket_cards.plain(ctx.services.texts, "tickets.intern_taken", id=ticket.id))
+                     cards.plain(ctx.services.texts, "tickets.intern_taken", id=ticket.id))
 
 
 async def close(ctx: Ctx, ticket: Ticket) -> None:
@@ -136,8 +136,8 @@ async def close(ctx: Ctx, ticket: Ticket) -> None:
     def again(lang: str) -> list[list[Button]]:
         return [[Button(texts.get(lang, "tickets.btn.ask_again"), f"ask|{ticket.id}")]]
 
-    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:closed:{ticket_input.update_tag(ctx)}",
-                     ticket_cards.plain(texts, "tickets.intern_closed", again, id=ticket.id))
+    await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:closed:{writing.update_tag(ctx)}",
+                     cards.plain(texts, "tickets.intern_closed", again, id=ticket.id))
 
 
 async def hand_over(ctx: Ctx, ticket: Ticket) -> None:
@@ -166,14 +166,14 @@ async def choose_tutor(ctx: Ctx, ticket: Ticket) -> None:
     rows = []
     for tutor_id in candidates[:LIST_LIMIT]:
         names = ", ".join(t.name for t in await teams.teams_of_tutor(ctx.conn, tutor_id))
-        label = await ticket_cards.person_label(ctx.conn, tutor_id)
+        label = await cards.person_label(ctx.conn, tutor_id)
         rows.append([Button(f"{label} ({names})" if names else label,
                             f"tk|{ticket.id}|to|{tutor_id}")])
     await ctx.reply(ctx.t("tickets.choose_tutor", id=ticket.id), rows)
 
 
 async def reassign(ctx: Ctx, ticket: Ticket, raw: str) -> None:
-    tutor_id = ticket_input.number(raw)
+    tutor_id = writing.number(raw)
     if tutor_id is None or tutor_id not in await tutors(ctx):
         await ctx.services.core.stale(ctx)
         return
@@ -182,7 +182,7 @@ async def reassign(ctx: Ctx, ticket: Ticket, raw: str) -> None:
         return
     moved = await tickets.get(ctx.conn, ticket.id)
     assert moved is not None
-    name = await ticket_cards.person_label(ctx.conn, tutor_id)
+    name = await cards.person_label(ctx.conn, tutor_id)
     await ctx.reply(ctx.t("tickets.reassigned_ok", id=ticket.id, tutor=name))
     await send_to_tutor(ctx, moved, "tickets.card_reassigned")
 
@@ -190,7 +190,7 @@ async def reassign(ctx: Ctx, ticket: Ticket, raw: str) -> None:
 async def send_to_tutor(ctx: Ctx, ticket: Ticket, headline: str = "tickets.card_new") -> None:
     """The card to the ticket's tutor; one per (re)assignment."""
     assert ticket.tutor_id is not None
-    card = await ticket_cards.staff_card(
+    card = await cards.staff_card(
         ctx.conn, ctx.services, ticket, ticket.tutor_id, headline=headline, coordinator=False
     )
     key = f"tk:{ticket.id}:card:{ticket.tutor_id}:{int(ticket.assigned_at.timestamp())}"
@@ -239,19 +239,19 @@ async def tutor_removed(ctx: Ctx, tutor_id: int) -> int:
 
 
 async def reply_dialog(ctx: Ctx, dialog: Dialog) -> None:
-    ticket = await ticket_input.find(ctx, dialog.ref)
+    ticket = await writing.find(ctx, dialog.ref)
     if ticket is None or not may_act(ctx, ticket):
         await ctx.reply(ctx.t("tickets.not_yours"))
-        await ticket_input.leave(ctx, dialog)
+        await writing.leave(ctx, dialog)
         return
-    said = await ticket_input.read(ctx)
+    said = await writing.read(ctx)
     if said is None:
         return
     await answer(ctx, ticket, said)
-    await ticket_input.leave(ctx, dialog)
+    await writing.leave(ctx, dialog)
 
 
-async def answer(ctx: Ctx, ticket: Ticket, said: ticket_input.Said) -> None:
+async def answer(ctx: Ctx, ticket: Ticket, said: writing.Said) -> None:
     """Record the staff's answer and deliver it to the intern, quoting the question."""
     if ticket.status == "closed":
         await ctx.reply(ctx.t("tickets.already_closed", id=ticket.id))
@@ -264,11 +264,11 @@ async def answer(ctx: Ctx, ticket: Ticket, said: ticket_input.Said) -> None:
     await tickets.answered(ctx.conn, ticket.id, ctx.now)
     message = (await tickets.messages(ctx.conn, ticket.id))[-1]
     assert message.id == message_id
-    parts = await ticket_cards.answer_for_intern(ctx.conn, ctx.services, ticket, message)
+    parts = await cards.answer_for_intern(ctx.conn, ctx.services, ticket, message)
     for suffix, part in parts:
         await ctx.notify(ticket.intern_id, f"tk:{ticket.id}:m:{message_id}:{ticket.intern_id}{suffix}",
                          part)
-    await ticket_input.confirm(ctx, ticket.id, message_id, "tickets.answer_sent")
+    await writing.confirm(ctx, ticket.id, message_id, "tickets.answer_sent")
 
 
 async def queue(ctx: Ctx) -> None:
@@ -291,7 +291,7 @@ async def _attention_lines(ctx: Ctx, items: list[attention.Attention], lines: li
         return
     lines.append("\n" + ctx.t("tickets.attention_title", count=len(items)))
     for item in items[:LIST_LIMIT]:
-        name = await ticket_cards.person_label(ctx.conn, item.person_id)
+        name = await cards.person_label(ctx.conn, item.person_id)
         key = f"tickets.attention.{item.kind}"
         kind = ctx.t(key) if ctx.services.texts.has(key) else item.kind
         detail = f" — {item.detail}" if item.detail else ""
@@ -321,13 +321,13 @@ async def _ticket_lines(
     rows = []
     texts = ctx.services.texts
     for ticket in shown[:LIST_LIMIT]:
-        intern = await ticket_cards.person_label(ctx.conn, ticket.intern_id)
-        age = ticket_cards.duration(texts, ctx.lang, ctx.now - ticket.created_at)
+        intern = await cards.person_label(ctx.conn, ticket.intern_id)
+        age = cards.duration(texts, ctx.lang, ctx.now - ticket.created_at)
         first = await tickets.first_message(ctx.conn, ticket.id)
-        asked = ticket_cards.question_of(texts, ctx.lang, ticket, first, 60)
-        line = f"{ticket_cards.STATUS_ICON[ticket.status]} #{ticket.id} · {intern} · {asked} · {age}"
+        asked = cards.question_of(texts, ctx.lang, ticket, first, 60)
+        line = f"{cards.STATUS_ICON[ticket.status]} #{ticket.id} · {intern} · {asked} · {age}"
         if with_tutor:
-            tutor = (await ticket_cards.person_label(ctx.conn, ticket.tutor_id)
+            tutor = (await cards.person_label(ctx.conn, ticket.tutor_id)
                      if ticket.tutor_id else ctx.t("tickets.no_tutor"))
             line += f" · {tutor}"
         lines.append(line)
@@ -351,8 +351,8 @@ async def stats(ctx: Ctx) -> None:
     if seconds:
         lines.append(ctx.t(
             "tickets.stats_first_answer", count=len(seconds),
-            median=ticket_cards.duration(texts, ctx.lang, timedelta(seconds=median(seconds))),
-            mean=ticket_cards.duration(texts, ctx.lang, timedelta(seconds=mean(seconds))),
+            median=cards.duration(texts, ctx.lang, timedelta(seconds=median(seconds))),
+            mean=cards.duration(texts, ctx.lang, timedelta(seconds=mean(seconds))),
         ))
     else:
         lines.append(ctx.t("tickets.stats_no_answers"))
@@ -362,7 +362,7 @@ async def stats(ctx: Ctx) -> None:
     if per_tutor:
         lines.append("\n" + ctx.t("tickets.stats_per_tutor"))
         for tutor_id, counts in per_tutor.items():
-            name = (await ticket_cards.person_label(ctx.conn, tutor_id)
+            name = (await cards.person_label(ctx.conn, tutor_id)
                     if tutor_id else ctx.t("tickets.no_tutor"))
             lines.append(ctx.t("tickets.stats_tutor_line", tutor=name,
                                open=sum(counts.values()), escalated=counts.get("escalated", 0)))

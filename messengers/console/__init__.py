@@ -1,5 +1,5 @@
 """The local console: try the whole bot without Telegram or VK."""
 
-from handlers.console.adapter import ConsoleAdapter
+from messengers.console.adapter import ConsoleAdapter
 
 __all__ = ["ConsoleAdapter"]

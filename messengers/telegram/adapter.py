@@ -25,10 +25,10 @@ from aiohttp import web
 
 from bot.core import Core
 from bot.messages import DeliveryError, Reply
-from handlers.telegram import mapping, render
-from handlers.telegram.errors import delivery_error
-from handlers.telegram.menu import Menu, MenuScope
-from handlers.text_split import split_text, utf16_len
+from messengers.telegram import mapping, render
+from messengers.telegram.errors import delivery_error
+from messengers.telegram.menu import Menu, MenuScope
+from messengers.text_split import split_text, utf16_len
 
 log = logging.getLogger(__name__)
 

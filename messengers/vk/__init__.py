@@ -1,5 +1,5 @@
 """VK (vk_api): Bots Long Poll in a worker thread, messages.send out."""
 
-from handlers.vk.adapter import VkAdapter
+from messengers.vk.adapter import VkAdapter
 
 __all__ = ["VkAdapter"]

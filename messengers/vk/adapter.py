@@ -23,11 +23,11 @@ from vk_api.upload import VkUpload
 
 from bot.core import Core
 from bot.messages import DeliveryError, Reply
-from handlers.text_split import split_text
-from handlers.vk import keyboard, mapping
-from handlers.vk.client import DEFAULT_TIMEOUT, make_vk_api, route
-from handlers.vk.errors import delivery_error, from_code
-from handlers.vk.longpoll import Batch, LongPollThread, thread_to_loop
+from messengers.text_split import split_text
+from messengers.vk import keyboard, mapping
+from messengers.vk.client import DEFAULT_TIMEOUT, make_vk_api, route
+from messengers.vk.errors import delivery_error, from_code
+from messengers.vk.longpoll import Batch, LongPollThread, thread_to_loop
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import vk_api
 from vk_api.bot_longpoll import VkBotLongPoll
 from vk_api.exceptions import ApiError
 
-from handlers.vk.client import route
+from messengers.vk.client import route
 
 log = logging.getLogger(__name__)
 

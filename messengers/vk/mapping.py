@@ -11,7 +11,7 @@ import mimetypes
 from typing import Any
 
 from bot.messages import FileInfo, Incoming
-from handlers.vk.keyboard import decode_payload, is_start_button
+from messengers.vk.keyboard import decode_payload, is_start_button
 
 PLATFORM = "vk"
 CHAT_PEER_START = 2_000_000_000

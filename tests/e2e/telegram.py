@@ -9,8 +9,8 @@ from typing import Any
 from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import Settings
-from handlers.telegram import TelegramAdapter
-from handlers.telegram.menu import build_menus
+from messengers.telegram import TelegramAdapter
+from messengers.telegram.menu import build_menus
 from tests.fakes.telegram_server import FakeTelegramServer
 
 TOKEN = "123456:TEST-token"

@@ -10,7 +10,7 @@ from typing import Any
 from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import Settings
-from handlers.vk import VkAdapter
+from messengers.vk import VkAdapter
 from tests.fakes.vk_server import FakeVkServer
 
 TOKEN = "vk1.a.test-community-token"

@@ -1,0 +1,1 @@
+"""What people do, one package per feature; bot/features.py registers them."""

@@ -1,0 +1,1 @@
+"""The coordinators' tools: broadcasts, teams, progress, exports, moving events, unreachable interns."""

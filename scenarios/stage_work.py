@@ -10,6 +10,12 @@ def later_stages(programme: Programme) -> list[Stage]:
     return [s for s in programme.stages if s.kind != "application"]
 
 
+def survey_stage(programme: Programme) -> str | None:
+    """The reflection survey: the programme's last form stage, if it has one."""
+    forms = [s.id for s in programme.stages if s.kind == "form"]
+    return forms[-1] if forms else None
+
+
 def needs_work(stage: Stage) -> bool:
     """A stage with a form or a submission; an event alone asks nothing to be handed in."""
     return stage.form is not None or stage.submission is not None

@@ -13,8 +13,8 @@ from typing import Any
 
 import aiosqlite
 
-from handlers.coordination.audiences import survey_stage
 from scenarios.models import Programme
+from scenarios.stage_work import survey_stage
 from storage.db import fetchall
 
 

@@ -11,14 +11,10 @@ from __future__ import annotations
 import aiosqlite
 
 from scenarios.models import Programme
+from scenarios.stage_work import survey_stage
 from storage import cohort, persons, teams
 from storage.db import fetchall
 from storage.stages import FINISHED
-
-
-def survey_stage(programme: Programme) -> str | None:
-    forms = [s.id for s in programme.stages if s.kind == "form"]
-    return forms[-1] if forms else None
 
 
 def valid(spec: str, programme: Programme) -> bool:

@@ -22,6 +22,7 @@ from bot.router import dialog_allowed
 from bot.services import Services
 from handlers.coordination import audiences, placeholders
 from scenarios.models import pick
+from scenarios.stage_work import survey_stage
 from storage import broadcasts, dialogs, outbox, persons, teams
 from storage import reminders as reminder_store
 from storage.broadcasts import Broadcast
@@ -91,7 +92,7 @@ async def audience_menu(ctx: Ctx, broadcast_id: int) -> None:
         [Button(ctx.t("bc.aud.stage"), f"{b}|stages"), Button(ctx.t("bc.aud.team"), f"{b}|teams")],
         [Button(ctx.t("bc.aud.missing"), f"{b}|missing"), Button(ctx.t("bc.aud.platform"), f"{b}|plats")],
     ]
-    if audiences.survey_stage(ctx.services.programme):
+    if survey_stage(ctx.services.programme):
         rows.append([Button(ctx.t("bc.aud.survey"), f"{b}|a|survey")])
     rows.append([Button(ctx.t("common.cancel"), f"{b}|x")])
     await ctx.reply(ctx.t("bc.choose_audience"), rows)

@@ -25,9 +25,9 @@ from bot.i18n import Texts
 from bot.messages import OutFile, Reply
 from bot.people import names
 from bot.services import Services
-from handlers.coordination import audiences
 from scenarios.engine import shown
 from scenarios.models import Programme, pick
+from scenarios.stage_work import survey_stage
 from storage import cohort
 from storage import survey as survey_results
 from storage.completion import passed
@@ -116,7 +116,7 @@ async def collect(
         ])
     sheets.append(stages_sheet)
 
-    survey = audiences.survey_stage(programme)
+    survey = survey_stage(programme)
     if survey:
         sheets.extend(await _survey(conn, programme, texts, lang, survey, interns, by_id, t))
 

@@ -19,9 +19,10 @@ from bot.keyboards import grid
 from bot.messages import Button, OutFile, Reply
 from bot.people import names
 from bot.services import Services
-from handlers.coordination import audiences, charts
+from handlers.coordination import charts
 from handlers.internship import timetable
 from scenarios.models import Programme, Question, pick
+from scenarios.stage_work import survey_stage
 from storage import cohort, teams, tickets
 from storage import survey as survey_results
 from storage.db import fetchall
@@ -91,7 +92,7 @@ async def collect(
         (r["form_id"], r["step"]) for r in rows if r["person_id"] in scope
     ).items()))
     report.open_tickets = await tickets.count_waiting(conn, scope)
-    survey = audiences.survey_stage(programme)
+    survey = survey_stage(programme)
     if survey:
         report.survey_done = next(s.done for s in report.stages if s.stage_id == survey)
         questions = {q.id: q for q in programme.form(survey).questions}
@@ -121,7 +122,7 @@ async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
     else:
         lines.append(ctx.t("progress.no_overdue"))
     lines.append(ctx.t("progress.tickets", count=report.open_tickets))
-    if audiences.survey_stage(programme):
+    if survey_stage(programme):
         total = len(report.people)
         rate = round(100 * report.survey_done / total) if total else 0
         lines.append(ctx.t("progress.survey", done=report.survey_done, total=total, rate=rate))

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from typing import TYPE_CHECKING
 
 from bot.context import Ctx
 from bot.messages import Incoming, Reply
 from bot.router import allowed
-from bot.services import Services
 from storage import dialogs, outbox, persons
 from storage.outbox import OutboxRow
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.context import Ctx
 from storage import dialogs
 from storage.dialogs import Dialog
 
-Handler = Callable[[Ctx], Awaitable[None]]
-DialogHandler = Callable[[Ctx, Dialog], Awaitable[None]]
-ReplyHook = Callable[[Ctx], Awaitable[bool]]
+if TYPE_CHECKING:
+    from bot.context import Ctx
+
+Handler = Callable[["Ctx"], Awaitable[None]]
+DialogHandler = Callable[["Ctx", Dialog], Awaitable[None]]
+ReplyHook = Callable[["Ctx"], Awaitable[bool]]
 """Gets a message sent as a messenger reply to one of ours; True when it handled it."""
 
 

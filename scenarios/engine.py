@@ -8,10 +8,8 @@ question with the earlier answers kept. Buttons carry the step they belong to
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.context import Ctx
-from bot.i18n import Texts
 from bot.messages import Button
 from scenarios.models import Form, Question, pick
 from scenarios.timezones import RUSSIAN_ZONES, zone_label
@@ -20,7 +18,14 @@ from storage import dialogs, forms, persons, stages
 from storage.dialogs import Dialog
 from storage.forms import FormProgress
 
-SubmitHook = Callable[[Ctx, FormProgress], Awaitable[None]]
+if TYPE_CHECKING:
+    # WHY only for the type checker: the engine uses a context only through what it holds
+    # and offers, so importing scenarios/ never pulls in the runtime's context, services
+    # and core, which themselves reach the engine.
+    from bot.context import Ctx
+    from bot.i18n import Texts
+
+SubmitHook = Callable[["Ctx", FormProgress], Awaitable[None]]
 
 REVIEW = "review"
 

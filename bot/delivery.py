@@ -80,6 +80,7 @@ class Limits:
 PLATFORM_LIMITS: dict[str, Limits] = {
     "telegram": Limits(30, 1.0, 1, 4),
     "vk": Limits(20, 0.0, 100, 2),
+    "max": Limits(30, 0.0, 1, 4),
 }
 
 

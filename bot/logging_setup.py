@@ -37,7 +37,8 @@ def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(SecretFormatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s",
-        [settings.telegram_bot_token, settings.vk_group_token, settings.telegram_webhook_secret],
+        [settings.telegram_bot_token, settings.vk_group_token, settings.telegram_webhook_secret,
+         settings.max_bot_token, settings.max_webhook_secret],
     ))
     root = logging.getLogger()
     root.handlers[:] = [handler]

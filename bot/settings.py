@@ -23,7 +23,9 @@ TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 """Telegram's rule for `secret_token` in setWebhook."""
 
-PLATFORM_ALIASES = {"tg": "telegram", "telegram": "telegram", "vk": "vk", "console": "console"}
+PLATFORM_ALIASES = {"tg": "telegram", "telegram": "telegram", "vk": "vk", "max": "max", "console": "console"}
+MAX_SECRET = re.compile(r"^[A-Za-z0-9_-]{5,256}$")
+"""MAX's rule for the webhook `secret` (POST /subscriptions)."""
 
 
 class SettingsError(Exception):
@@ -47,6 +49,13 @@ class Settings(BaseSettings):
     vk_api_url: str = "https://api.vk.com/method/"
     vk_api_version: str = "5.199"
     vk_requests_per_s: float = Field(default=20.0, gt=0, le=20)
+    max_bot_token: str = Field(default="", repr=False)
+    max_api_url: str = ""
+    """Empty: the platform's own address (the client library knows it); set for a test server."""
+    max_webhook_url: str = ""
+    max_webhook_secret: str = Field(default="", repr=False, validate_default=True)
+    max_webhook_listen: str = "0.0.0.0:8081"
+    max_requests_per_s: float = Field(default=30.0, gt=0, le=30)
     database_path: Path = Path("data/internbot.sqlite3")
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
     program_file: Path = BUNDLED_PROGRAM
@@ -74,7 +83,7 @@ class Settings(BaseSettings):
             platform = PLATFORM_ALIASES.get(platform.strip().lower(), "")
             if not sep or not platform or not ref.strip():
                 raise ValueError(
-                    f"'{item}' is not platform:id (platform is tg, vk or console)"
+                    f"'{item}' is not platform:id (platform is tg, vk, max or console)"
                 )
             result.append((platform, ref.strip()))
         return result
@@ -88,7 +97,8 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone '{value}' (use e.g. Europe/Moscow)") from exc
         return value
 
-    @field_validator("telegram_api_url", "vk_api_url", "telegram_webhook_url")
+    @field_validator("telegram_api_url", "vk_api_url", "telegram_webhook_url", "max_api_url",
+                     "max_webhook_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
@@ -122,6 +132,24 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
         return value
 
+    @field_validator("max_bot_token")
+    @classmethod
+    def _max_token_shape(cls, value: str) -> str:
+        """A token pasted with its quotes or a line break is refused here, never echoed."""
+        if value and (len(value) < 16 or any(c.isspace() or c in "\"'" for c in value)):
+            raise ValueError("does not look like a MAX bot token (copy it again from the partners' platform)")
+        return value
+
+    @field_validator("max_webhook_secret")
+    @classmethod
+    def _max_webhook_secret(cls, value: str, info: ValidationInfo) -> str:
+        """A webhook without its secret would accept updates from anyone on the internet."""
+        if info.data.get("max_webhook_url") and not value:
+            raise ValueError("MAX_WEBHOOK_URL is set: set this too (5-256 of A-Z a-z 0-9 _ -)")
+        if value and not MAX_SECRET.match(value):
+            raise ValueError("must be 5-256 characters of A-Z a-z 0-9 _ - (MAX's rule)")
+        return value
+
     @field_validator("vk_api_version")
     @classmethod
     def _api_version(cls, value: str) -> str:
@@ -129,7 +157,7 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a VK API version (e.g. 5.199)")
         return value
 
-    @field_validator("telegram_webhook_listen")
+    @field_validator("telegram_webhook_listen", "max_webhook_listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
         _host, sep, port = value.rpartition(":")

@@ -44,6 +44,16 @@ def build_adapters(app: App) -> list[Adapter]:
             api_version=settings.vk_api_version, group_id=settings.vk_group_id,
             requests_per_s=settings.vk_requests_per_s, ts_store=_state_store(app, "vk.longpoll_ts"),
         ))
+    if settings.max_bot_token:
+        from messengers.max import MaxAdapter
+        from messengers.max.menu import command_list
+
+        adapters.append(MaxAdapter(
+            app.core, token=settings.max_bot_token, api_url=settings.max_api_url,
+            requests_per_s=settings.max_requests_per_s, marker_store=_state_store(app, "max.marker"),
+            webhook_url=settings.max_webhook_url, webhook_secret=settings.max_webhook_secret,
+            webhook_listen=settings.max_webhook_listen, commands=lambda: command_list(app.s),
+        ))
     if not adapters:
         from messengers.console import ConsoleAdapter
 

@@ -1,4 +1,4 @@
-"""Messenger settings: a webhook is never served without its secret."""
+"""Messenger settings: a webhook is never served without its secret (Telegram and MAX)."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ def test_webhook_secret_is_named_and_must_follow_telegrams_rule() -> None:
     message = str(bad.value)
     assert message.startswith("Setting TELEGRAM_WEBHOOK_SECRET: must be 1-256 characters")
     assert "has spaces" not in message  # a secret is never echoed
+
+
+def test_max_webhook_needs_a_secret_by_maxs_rule() -> None:
+    with pytest.raises(SettingsError) as missing:
+        load_settings(_env_file=None, max_webhook_url="https://bot.example.org/max")
+    assert str(missing.value).startswith("Setting MAX_WEBHOOK_SECRET: MAX_WEBHOOK_URL is set")
+    with pytest.raises(SettingsError) as short:
+        load_settings(_env_file=None, max_webhook_url="https://bot.example.org/max",
+                      max_webhook_secret="ab c")
+    assert str(short.value).startswith("Setting MAX_WEBHOOK_SECRET: must be 5-256 characters")
+    assert "ab c" not in str(short.value)
+    ok = load_settings(_env_file=None, max_webhook_url="https://bot.example.org/max",
+                       max_webhook_secret="s3cret-value", max_bot_token="max-token-0123456789abcdef")
+    assert "s3cret-value" not in repr(ok) and "0123456789abcdef" not in repr(ok)

@@ -24,9 +24,9 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_coordinators_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COORDINATORS", "tg:123, vk:456,console:alice")
+    monkeypatch.setenv("COORDINATORS", "tg:123, vk:456,max:789,console:alice")
     s = load_settings(_env_file=None)
-    assert s.coordinators == [("telegram", "123"), ("vk", "456"), ("console", "alice")]
+    assert s.coordinators == [("telegram", "123"), ("vk", "456"), ("max", "789"), ("console", "alice")]
     assert s.is_coordinator("telegram", "123") and not s.is_coordinator("vk", "123")
 
 
@@ -45,6 +45,10 @@ def test_coordinators_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("VK_API_VERSION", "latest", "Setting VK_API_VERSION: 'latest' is not a VK API version"),
         ("VK_GROUP_ID", "club1", "Setting VK_GROUP_ID:"),
         ("VK_REQUESTS_PER_S", "50", "Setting VK_REQUESTS_PER_S:"),
+        ("MAX_BOT_TOKEN", "SECRET with a space", "Setting MAX_BOT_TOKEN: does not look like a MAX bot token"),
+        ("MAX_API_URL", "platform-api.max.ru", "Setting MAX_API_URL: must start with http"),
+        ("MAX_WEBHOOK_LISTEN", "8081", "Setting MAX_WEBHOOK_LISTEN: '8081' is not host:port"),
+        ("MAX_REQUESTS_PER_S", "31", "Setting MAX_REQUESTS_PER_S:"),
     ],
 )
 def test_wrong_value_is_one_line(

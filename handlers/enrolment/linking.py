@@ -20,7 +20,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 CODE_TTL = timedelta(minutes=10)
 DEEP_LINK_PREFIX = "link-"
-PLATFORM_NAMES = {"telegram": "Telegram", "vk": "VK", "console": "console"}
+PLATFORM_NAMES = {"telegram": "Telegram", "vk": "VK", "max": "MAX", "console": "console"}
 
 
 def register(s: Services) -> None:

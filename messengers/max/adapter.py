@@ -1,0 +1,381 @@
+"""The MAX adapter: long polling (or a webhook) in, MAX Bot API calls out, through maxapi.
+
+maxapi's `Bot` is used as a client only (no Dispatcher): updates are parsed by the
+library into its models, turned into `Incoming` and handed to the core, exactly as
+the Telegram adapter does with aiogram. One person's updates are handled in order,
+different people's concurrently. The polling marker is saved (in the database, by the
+registry) only after the batch is handled; the core dedupes a re-fetched update.
+
+Every request the adapter makes (messages, callback answers, uploads, the menu) passes
+one window of `requests_per_s` (MAX: about 30 a second for a bot), so the platform's
+limit is kept by us, not found out through 429s. The token travels only in the
+`Authorization` header (maxapi's way): never in a URL, so never in an access log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from maxapi import Bot
+from maxapi.client.default import DefaultConnectionProperties
+from maxapi.enums.message_link_type import MessageLinkType
+from maxapi.exceptions.max import InvalidToken
+from maxapi.methods.types.getted_updates import get_update_model, process_update_request
+from maxapi.types.attachments.upload import AttachmentUpload
+from maxapi.types.command import BotCommand
+from maxapi.types.message import NewMessageLink
+from maxapi.types.updates import UpdateUnion
+from maxapi.utils.message import process_input_media
+
+from bot.core import Core
+from bot.messages import DeliveryError, OutFile, Reply
+from messengers.max import mapping, render
+from messengers.max.errors import delivery_error
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 25
+MAX_BACKOFF = 30.0
+REQUESTS_PER_S = 30.0
+WINDOW_S = 1.05
+"""A little over a second: a request started just inside our window must not land just
+inside the platform's next one."""
+SECRET_HEADER = "X-Max-Bot-Api-Secret"
+PRESSED = "✓"
+"""MAX wants an answer to every button press, with a message or a notification: a tick,
+in no language, that the press was taken (the reply itself follows as a message)."""
+
+MarkerStore = tuple[Callable[[], Awaitable[str | None]], Callable[[str], Awaitable[None]]]
+CommandsSource = Callable[[], Awaitable[list[tuple[str, str]]]]
+
+
+class RequestWindow:
+    """At most `rate` requests started in any `window` seconds, across the whole adapter."""
+
+    def __init__(self, rate: float, window: float = WINDOW_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.cap = max(1, int(rate))
+        self.window = window
+        self._monotonic = monotonic
+        self._started: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, count: int = 1) -> None:
+        for _ in range(count):
+            async with self._lock:
+                while True:
+                    now = self._monotonic()
+                    while self._started and now - self._started[0] >= self.window:
+                        self._started.popleft()
+                    if len(self._started) < self.cap:
+                        self._started.append(now)
+                        break
+                    await asyncio.sleep(self.window - (now - self._started[0]))
+
+
+def make_bot(token: str, api_url: str = "") -> Bot:
+    """A real maxapi `Bot` talking to `api_url` (the platform when empty, or a test server).
+
+    No retries inside the library: the outbox retries with its own backoff and knows
+    what was already sent; no extra look-ups per update (auto_requests): the update
+    carries everything the core needs.
+    """
+    bot = Bot(
+        token, auto_requests=False, auto_check_subscriptions=False,
+        default_connection=DefaultConnectionProperties(max_retries=0, timeout=60),
+        after_input_media_delay=0.0,
+    )
+    if api_url:
+        bot.set_api_url(api_url)
+    return bot
+
+
+class MaxAdapter:
+    platform = mapping.PLATFORM
+    per_chat_interval = 0.0
+    """MAX documents no per-chat rate: the bot-wide one is the limit."""
+    max_batch = 1
+    """No multi-recipient send: a broadcast calls send() per person."""
+    max_inflight = 4
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        token: str,
+        api_url: str = "",
+        poll_timeout: int = POLL_TIMEOUT,
+        requests_per_s: float = REQUESTS_PER_S,
+        marker_store: MarkerStore | None = None,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        webhook_listen: str = "0.0.0.0:8081",
+        commands: CommandsSource | None = None,
+    ) -> None:
+        self.core = core
+        self.bot = make_bot(token, api_url)
+        self.rate_per_s: float | None = requests_per_s * 0.95
+        """The outbox's pace, a little under the adapter's own window (which also counts
+        callback answers and uploads), so a broadcast never waits on both."""
+        self.window = RequestWindow(requests_per_s)
+        self.poll_timeout = poll_timeout
+        self.marker_store = marker_store
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.webhook_listen = webhook_listen
+        self.webhook_port: int | None = None
+        self.commands = commands
+        self._marker: int | None = None
+        self._user_locks: dict[int, asyncio.Lock] = {}
+        self._stopping = asyncio.Event()
+        self._poll: asyncio.Future[dict[str, Any]] | None = None
+        self._finished = asyncio.Event()
+        self._finished.set()
+        self._parts_done: dict[int, tuple[int, str | None]] = {}
+        """idem -> (messages already accepted, last message id): a retry resumes, never repeats."""
+        self._uploaded: dict[int, str] = {}
+        """idem -> token of the file uploaded for it, so a retry does not upload again."""
+
+    # --- sending -----------------------------------------------------------------------
+    async def send(self, chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
+        if not chat_ref.isdigit():
+            raise DeliveryError(f"max: {chat_ref!r} is not a user id", permanent=True)
+        user_id = int(chat_ref)
+        try:
+            parts = render.parts(reply)
+            keyboards = [render.keyboard(part.rows) for part in parts]
+        except render.PayloadTooLong as exc:
+            log.error("not sending a reply to max: %s", exc)
+            raise DeliveryError(str(exc), permanent=True) from exc
+        if not reply.text.strip() and reply.file is None and not any(keyboards):
+            return None  # MAX refuses an empty message
+        done, last = self._parts_done.get(idem, (0, None)) if idem is not None else (0, None)
+        link = self._reply_link(reply)
+        for index in range(done, len(parts)):
+            part, markup = parts[index], keyboards[index]
+            try:
+                attachments: list[Any] = []
+                if part.with_file and reply.file is not None:
+                    attachments.append(await self._file(reply.file, idem))
+                if markup is not None:
+                    attachments.append(markup)
+                await self.window.acquire()
+                sent = await self.bot.send_message(
+                    user_id=user_id, text=part.text or None, attachments=attachments or None,
+                    link=link if index == 0 else None,
+                )
+            except Exception as exc:
+                raise delivery_error(exc) from exc
+            last = _message_id(sent) or last
+            if idem is not None and index + 1 < len(parts):
+                self._parts_done[idem] = (index + 1, last)
+        if idem is not None:
+            self._parts_done.pop(idem, None)
+            self._uploaded.pop(idem, None)
+        return last
+
+    async def _file(self, out: OutFile, idem: int | None) -> AttachmentUpload:
+        """Our bytes uploaded (upload URL, then the upload: two requests) once per message,
+        or a file MAX already has, by its token."""
+        if out.file_id:
+            return render.uploaded(out, out.file_id)
+        token = self._uploaded.get(idem) if idem is not None else None
+        if token is None:
+            await self.window.acquire(2)
+            done = await process_input_media(base_connection=self.bot, bot=self.bot,
+                                             att=render.to_upload(out))
+            token = done.payload.token
+            if idem is not None:
+                self._uploaded[idem] = token
+        return render.uploaded(out, token)
+
+    @staticmethod
+    def _reply_link(reply: Reply) -> NewMessageLink | None:
+        if not reply.reply_to_ref:
+            return None
+        return NewMessageLink(type=MessageLinkType.REPLY, mid=reply.reply_to_ref)
+
+    # --- receiving ---------------------------------------------------------------------
+    async def handle_updates(self, updates: list[UpdateUnion]) -> None:
+        """One batch: each person's updates in order, different people concurrently."""
+        by_user: dict[int, list[UpdateUnion]] = {}
+        for update in updates:
+            by_user.setdefault(mapping.user_key(update), []).append(update)
+        await asyncio.gather(*(self._in_order(batch) for batch in by_user.values()))
+
+    async def _in_order(self, updates: list[UpdateUnion]) -> None:
+        for update in updates:
+            await self.handle_update(update)
+
+    async def handle_update(self, update: UpdateUnion) -> None:
+        callback = getattr(update, "callback", None)
+        if callback is not None:
+            # Answer first, so the button stops spinning whatever happens next; a stale
+            # button is answered too (the core then says it no longer applies).
+            try:
+                await self.window.acquire()
+                await self.bot.send_callback(callback.callback_id, notification=PRESSED)
+            except Exception as exc:
+                log.info("answering a MAX callback failed: %s", type(exc).__name__)
+        incoming = mapping.incoming_of(update)
+        if incoming is None:
+            return
+        try:
+            await self.core.handle(incoming)
+        except Exception:
+            log.exception("max update %s failed", incoming.update_ref)
+
+    async def run(self) -> None:
+        """Long polling (or the webhook server) until `stop()`; a rejected token ends it."""
+        self._finished.clear()
+        try:
+            if self.webhook_url:
+                await self._serve_webhook()
+            else:
+                await self._poll_loop()
+        finally:
+            self._finished.set()
+
+    async def set_commands(self) -> None:
+        """The bot's command list in MAX (one for everybody: MAX has no per-chat menus)."""
+        if self.commands is None:
+            return
+        try:
+            commands = await self.commands()
+            await self.window.acquire()
+            await self.bot.set_my_commands(*(BotCommand(name=n, description=d) for n, d in commands))
+        except InvalidToken:
+            raise
+        except Exception as exc:
+            log.warning("setting the MAX command list failed: %s", type(exc).__name__)
+
+    # --- webhook mode ------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _in_order_for(self, user_id: int) -> AsyncIterator[None]:
+        lock = self._user_locks.setdefault(user_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._user_locks.get(user_id) is lock:
+                del self._user_locks[user_id]
+
+    async def on_webhook(self, request: web.Request) -> web.Response:
+        """One update POSTed by MAX; 200 only after it is handled, so a crash means a resend."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            log.warning("MAX webhook request without the right secret from %s", request.remote)
+            return web.Response(status=403)
+        if self._stopping.is_set():
+            return web.Response(status=503)
+        try:
+            update = await get_update_model(await request.json(), self.bot)
+        except Exception:
+            return web.Response(status=400)
+        if update is None:
+            return web.Response()  # a kind of update we do not handle: taken, ignored
+        async with self._in_order_for(mapping.user_key(update)):
+            await self.handle_update(update)
+        return web.Response()
+
+    async def _serve_webhook(self) -> None:
+        if not self.webhook_secret:
+            log.error("MAX_WEBHOOK_SECRET is empty; refusing to serve an unprotected webhook")
+            return
+        app = web.Application()
+        app.router.add_post(urlsplit(self.webhook_url).path or "/", self.on_webhook)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
+        await runner.setup()
+        host, _, port = self.webhook_listen.rpartition(":")
+        await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
+        self.webhook_port = int(runner.addresses[0][1])
+        try:
+            try:
+                await self.window.acquire()
+                await self.bot.subscribe_webhook(
+                    self.webhook_url, update_types=mapping.UPDATE_TYPES,  # type: ignore[arg-type]
+                    secret=self.webhook_secret,
+                )
+                await self.set_commands()
+            except InvalidToken:
+                log.error("MAX rejected MAX_BOT_TOKEN; the MAX adapter stops")
+                return
+            await self._stopping.wait()
+        finally:
+            await runner.cleanup()
+
+    # --- long polling ------------------------------------------------------------------------
+    async def _poll_loop(self) -> None:
+        backoff = 0.5
+        try:
+            await self.window.acquire()
+            await self.bot.delete_webhook()  # with a subscription, MAX gives polling nothing
+            await self.set_commands()
+        except InvalidToken:
+            log.error("MAX rejected MAX_BOT_TOKEN; the MAX adapter is not running")
+            return
+        except Exception as exc:
+            log.warning("removing the MAX webhook failed (%s); polling anyway", type(exc).__name__)
+        if self.marker_store is not None:
+            saved = await self.marker_store[0]()
+            self._marker = int(saved) if saved and saved.isdigit() else None
+        while not self._stopping.is_set():
+            self._poll = asyncio.ensure_future(self.bot.get_updates(
+                marker=self._marker, timeout=self.poll_timeout,
+                types=mapping.UPDATE_TYPES,  # type: ignore[arg-type]
+            ))
+            try:
+                raw = await self._poll
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if self._stopping.is_set() and not (task and task.cancelling()):
+                    break
+                raise
+            except InvalidToken:
+                log.error("MAX rejected MAX_BOT_TOKEN; the MAX adapter stops")
+                return
+            except Exception as exc:
+                log.warning("MAX GET /updates failed (%s); retrying in %.1fs", type(exc).__name__, backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            finally:
+                self._poll = None
+            backoff = 0.5
+            updates = await process_update_request(raw, self.bot)
+            if updates:
+                await self.handle_updates(updates)
+            marker = raw.get("marker")
+            if isinstance(marker, int) and marker != self._marker:
+                self._marker = marker
+                if self.marker_store is not None:
+                    await self.marker_store[1](str(marker))
+
+    async def stop(self) -> None:
+        """Stop taking updates; the batch in hand is finished and its marker saved."""
+        self._stopping.set()
+        if self._poll is not None:
+            self._poll.cancel()
+        if not self._finished.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finished.wait(), 30)
+
+    async def close(self) -> None:
+        """Release the HTTP session, after the outbox stopped sending."""
+        await self.bot.close_session()
+
+
+def _message_id(sent: Any) -> str | None:
+    message = getattr(sent, "message", None)
+    body = getattr(message, "body", None)
+    return getattr(body, "mid", None)

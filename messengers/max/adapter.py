@@ -18,9 +18,11 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import tempfile
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +34,7 @@ from maxapi.exceptions.max import InvalidToken
 from maxapi.methods.types.getted_updates import get_update_model, process_update_request
 from maxapi.types.attachments.upload import AttachmentUpload
 from maxapi.types.command import BotCommand
+from maxapi.types.input_media import InputMedia
 from maxapi.types.message import NewMessageLink
 from maxapi.types.updates import UpdateUnion
 from maxapi.utils.message import process_input_media
@@ -92,8 +95,11 @@ def make_bot(token: str, api_url: str = "") -> Bot:
     bot = Bot(
         token, auto_requests=False, auto_check_subscriptions=False,
         default_connection=DefaultConnectionProperties(max_retries=0, timeout=60),
-        after_input_media_delay=0.0,
     )
+    # maxapi waits this long after an upload before sending; `Bot(after_input_media_delay=0)`
+    # is read as "unset" (2 s). The adapter attaches uploads by token, so no wait applies;
+    # a file MAX is still processing is retried by maxapi on attachment.not.ready.
+    bot.after_input_media_delay = 0.0
     if api_url:
         bot.set_api_url(api_url)
     return bot
@@ -191,8 +197,15 @@ class MaxAdapter:
         token = self._uploaded.get(idem) if idem is not None else None
         if token is None:
             await self.window.acquire(2)
-            done = await process_input_media(base_connection=self.bot, bot=self.bot,
-                                             att=render.to_upload(out))
+            with tempfile.TemporaryDirectory(prefix="max-upload-") as folder:
+                # WHY a file and not maxapi's InputMediaBuffer: for a buffer the library
+                # guesses the type from the bytes and appends that extension to the name,
+                # and it takes an .xlsx for a .docx; a file keeps its own name and type.
+                path = Path(folder) / (Path(out.name).name or "file")
+                await asyncio.to_thread(path.write_bytes, out.data or b"")
+                done = await process_input_media(
+                    base_connection=self.bot, bot=self.bot,
+                    att=InputMedia(str(path), type=render.upload_type(out)))
             token = done.payload.token
             if idem is not None:
                 self._uploaded[idem] = token
@@ -252,7 +265,7 @@ class MaxAdapter:
         try:
             commands = await self.commands()
             await self.window.acquire()
-            await self.bot.set_my_commands(*(BotCommand(name=n, description=d) for n, d in commands))
+            await self.bot.set_commands(*(BotCommand(name=n, description=d) for n, d in commands[:32]))
         except InvalidToken:
             raise
         except Exception as exc:

@@ -17,7 +17,6 @@ from maxapi.types.attachments import ButtonsPayload, CallbackButton, LinkButton
 from maxapi.types.attachments.attachment import Attachment
 from maxapi.types.attachments.buttons.attachment_button import AttachmentButton
 from maxapi.types.attachments.upload import AttachmentPayload, AttachmentUpload
-from maxapi.types.input_media import InputMediaBuffer
 
 from bot.messages import Button, OutFile, Reply
 from messengers.text_split import split_text
@@ -52,10 +51,6 @@ def upload_type(out: OutFile) -> UploadType:
 def uploaded(out: OutFile, token: str) -> AttachmentUpload:
     """A file MAX has (uploaded by us, or sent by a person), attached by its token."""
     return AttachmentUpload(type=upload_type(out), payload=AttachmentPayload(token=token))
-
-
-def to_upload(out: OutFile) -> InputMediaBuffer:
-    return InputMediaBuffer(out.data or b"", filename=out.name, type=upload_type(out))
 
 
 def _rows(reply: Reply) -> list[list[Button]]:

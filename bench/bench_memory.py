@@ -1,11 +1,11 @@
 """Resident memory of the bot with 10,000 persons: idle, and at the peak of a broadcast.
 
-Measured in a child process (`python -m bench.bench_memory DIR IDLE TG_URL VK_URL`)
-that is assembled the way `python -m bot run` assembles the bot with both tokens set:
+Measured in a child process (`python -m bench.bench_memory DIR IDLE TG_URL VK_URL MAX_URL`)
+that is assembled the way `python -m bot run` assembles the bot with all three tokens set:
 the App with its background loops (scheduler, outbox delivery) on a database seeded by
-bench/population.py, and the real Telegram and VK adapters from
-`messengers.registry.build_adapters`, long-polling the fake Bot API and fake VK API that
-this (parent) process serves, so the fakes' own memory is not counted. The adapters
+bench/population.py, and the real Telegram, VK and MAX adapters from
+`messengers.registry.build_adapters`, long-polling the fake Bot API, fake VK API and fake
+MAX API that this (parent) process serves, so the fakes' own memory is not counted. The adapters
 matter: importing aiogram alone costs about 130 MiB (its pydantic models,
 aiogram/aiogram#1513), several times the rest of the bot, so a figure taken without
 them says nothing about a deployment.
@@ -46,6 +46,7 @@ TIMEOUT_S = 240
 TELEGRAM_TOKEN = "123456:BENCH-MEMORY"
 VK_TOKEN = "vk1.a.bench-memory-token"
 VK_GROUP = 77
+MAX_TOKEN = "max-bench-memory-token-0123"
 
 
 def announcement(lang: str) -> Reply:
@@ -58,12 +59,15 @@ def announcement(lang: str) -> Reply:
     return Reply(text, [[Button("📅 В календарь", "cal|final")]])
 
 
-async def measure(folder: Path, idle_seconds: float, telegram_url: str, vk_url: str) -> dict[str, float]:
+async def measure(
+    folder: Path, idle_seconds: float, telegram_url: str, vk_url: str, max_url: str
+) -> dict[str, float]:
     from messengers.registry import build_adapters
 
     settings = bench_settings(
         folder, coordinators=[], telegram_bot_token=TELEGRAM_TOKEN, telegram_api_url=telegram_url,
         vk_group_token=VK_TOKEN, vk_api_url=vk_url, vk_group_id=VK_GROUP,
+        max_bot_token=MAX_TOKEN, max_api_url=max_url,
     )
     app = await App(settings).start(background=True)
     adapters = build_adapters(app)
@@ -113,6 +117,7 @@ async def measure(folder: Path, idle_seconds: float, telegram_url: str, vk_url: 
 
 
 async def run(persons: int = PERSONS, idle_seconds: float = IDLE_SECONDS) -> dict[str, object]:
+    from tests.fakes.max_server import FakeMaxServer
     from tests.fakes.telegram_server import FakeTelegramServer
     from tests.fakes.vk_server import FakeVkServer
 
@@ -121,10 +126,11 @@ async def run(persons: int = PERSONS, idle_seconds: float = IDLE_SECONDS) -> dic
         async with (
             FakeTelegramServer(token=TELEGRAM_TOKEN) as telegram,
             FakeVkServer(group_id=VK_GROUP, token=VK_TOKEN) as vk,
+            FakeMaxServer(token=MAX_TOKEN, rate_limit=None) as max_api,
         ):
             child = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.bench_memory", folder, str(idle_seconds),
-                telegram.base_url, vk.base_url, cwd=PACKAGE_ROOT,
+                telegram.base_url, vk.base_url, max_api.base_url, cwd=PACKAGE_ROOT,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )
             try:
@@ -133,7 +139,8 @@ async def run(persons: int = PERSONS, idle_seconds: float = IDLE_SECONDS) -> dic
                 if child.returncode is None:
                     child.kill()
                     await child.wait()
-            delivered = len(telegram.calls("sendMessage")) + len(vk.delivered)
+            delivered = (len(telegram.calls("sendMessage")) + len(vk.delivered)
+                         + len(max_api.calls("sendMessage")))
     if child.returncode != 0:
         raise RuntimeError(f"memory child failed:\n{err.decode()[-2000:]}")
     if delivered < persons:
@@ -144,5 +151,5 @@ async def run(persons: int = PERSONS, idle_seconds: float = IDLE_SECONDS) -> dic
 
 
 if __name__ == "__main__":
-    folder, idle, telegram_url, vk_url = sys.argv[1:5]
-    print(json.dumps(asyncio.run(measure(Path(folder), float(idle), telegram_url, vk_url))))
+    folder, idle, telegram_url, vk_url, max_url = sys.argv[1:6]
+    print(json.dumps(asyncio.run(measure(Path(folder), float(idle), telegram_url, vk_url, max_url))))

@@ -19,6 +19,8 @@ from storage.db import Database
 
 TEAM_SIZE = 5
 TUTOR_EVERY = 50
+PLATFORMS = ("vk", "telegram", "max")
+"""A third of the people on each messenger, so the memory figure includes all three adapters at work."""
 """One tutor per 50 persons (ten teams each)."""
 
 
@@ -45,7 +47,7 @@ def seed(path: Path, persons: int) -> dict[str, int]:
     conn.executemany(
         "INSERT INTO accounts(person_id, platform, user_ref, chat_ref, display_name, language_code,"
         " created_at, last_seen_at) VALUES (?, ?, ?, ?, 'Мария', 'ru', ?, ?)",
-        ((n, "telegram" if n % 3 else "vk", str(10**8 + n), str(10**8 + n), stamp, stamp)
+        ((n, PLATFORMS[n % 3], str(10**8 + n), str(10**8 + n), stamp, stamp)
          for n in range(1, persons + 1)),
     )
     conn.executemany(

@@ -62,6 +62,13 @@ FIGURES: dict[str, Figure] = {
         "s", "time to deliver the same notice to 10,000 VK recipients through Delivery and the real "
         "VK adapter to the fake VK API enforcing 20 requests/s (100 peer_ids per call)",
     ),
+    "max_broadcast_per_s": Figure(
+        "messages/s", "a notice to 2,000 people delivered from the outbox by Delivery and the real MAX "
+        "adapter (maxapi) to the fake MAX Bot API enforcing 30 requests/s",
+    ),
+    "max_429_count": Figure(
+        "count", "429 too.many.requests answers the fake MAX API gave during that broadcast",
+    ),
     "scheduler_tick_ms_100k": Figure(
         "ms", "median of scheduler ticks (every registered job) with 100,000 stored reminders "
         "and nothing due, as for most of the internship",
@@ -78,8 +85,9 @@ FIGURES: dict[str, Figure] = {
         "rows/s", "personalised outbox rows the scheduler job writes per second after the first batch",
     ),
     "rss_mb_10k_idle": Figure(
-        "MiB", "resident memory of the bot as `bot run` assembles it with both tokens (App with its "
-        "loops, the real Telegram and VK adapters polling fake servers) with 10,000 persons, idle",
+        "MiB", "resident memory of the bot as `bot run` assembles it with all three tokens (App with "
+        "its loops, the real Telegram, VK and MAX adapters polling fake servers) with 10,000 "
+        "persons, idle",
     ),
     "rss_mb_10k_broadcast_peak": Figure(
         "MiB",

@@ -37,7 +37,7 @@ async def test_aiogram_floor_answers_every_update() -> None:
 async def test_memory_bench_measures_the_bot_with_its_real_adapters_in_a_child() -> None:
     figures = await bench_memory.run(persons=120, idle_seconds=0)
     assert figures["memory_persons"] == 120
-    assert figures["memory_adapters"] == "telegram,vk"
+    assert figures["memory_adapters"] == "telegram,vk,max"
     assert 0 < figures["rss_mb_10k_idle"] <= figures["rss_mb_10k_broadcast_peak"]  # type: ignore[operator]
 
 
@@ -49,8 +49,9 @@ async def test_scheduler_bench_plans_and_ticks() -> None:
 
 
 async def test_broadcast_bench_delivers_everyone_on_both_messengers() -> None:
-    figures = await bench_broadcast.run(recipients=40)
+    figures = await bench_broadcast.run(recipients=40, max_recipients=40)
     assert figures["vk_delivered"] == 40 and figures["vk_rate_errors"] == 0
+    assert figures["max_delivered"] == 40 and figures["max_429_count"] == 0
     assert figures["telegram_429_count"] == 0 and figures["telegram_broadcast_per_s"] > 0  # type: ignore[operator]
 
 

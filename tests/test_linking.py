@@ -1,4 +1,4 @@
-"""/link: one person across Telegram and VK, over both fakes in one app."""
+"""/link: one person across Telegram, VK and MAX, over the fakes in one app."""
 
 from __future__ import annotations
 
@@ -14,14 +14,17 @@ from bot.settings import Settings
 from storage import applications, linking, persons
 from storage.db import fetchone
 from tests.conftest import APPLICATION
+from tests.e2e import max as mxe
 from tests.e2e import telegram as tge
 from tests.e2e import vk as vke
+from tests.e2e.max import MaxChat
 from tests.e2e.telegram import TelegramChat
 from tests.e2e.vk import MemoryTs, VkChat
+from tests.fakes.max_server import FakeMaxServer
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.vk_server import FakeVkServer
 
-TG_USER, VK_USER = 2002, 3003
+TG_USER, VK_USER, MAX_USER = 2002, 3003, 4004
 
 
 @asynccontextmanager
@@ -132,3 +135,54 @@ async def test_merge_moves_rows_of_tables_it_does_not_know(settings: Settings, c
             assert (await persons.get_person(conn, keep)).email == "x@example.org"
     finally:
         await app.stop()
+
+
+@asynccontextmanager
+async def telegram_and_max(
+    settings: Settings, clock: FakeClock
+) -> AsyncIterator[tuple[TelegramChat, MaxChat]]:
+    from messengers.telegram import TelegramAdapter
+
+    async with FakeTelegramServer() as tgf, FakeMaxServer(token=mxe.TOKEN) as mxf:
+        config = mxe.max_settings(tge.telegram_settings(settings, tgf), mxf).model_copy(update={
+            "coordinators": [("telegram", str(tge.COORDINATOR))],
+        })
+        app = await App(config, clock=clock).start(background=False)
+        tg = TelegramAdapter(app.core, token=tge.TOKEN, api_url=tgf.base_url, poll_timeout=5)
+        mx = mxe.make_adapter(app, mxf)
+        app.s.delivery.register(tg)
+        app.s.delivery.register(mx)
+        tasks = [asyncio.create_task(tg.run()), asyncio.create_task(mx.run())]
+        await mxf.wait_for(lambda: mxf.polls > 0)
+        try:
+            yield TelegramChat(tgf, app, tg), MaxChat(mxf, app, mx)
+        finally:
+            await tg.stop()
+            await mx.stop()
+            await asyncio.gather(*tasks)
+            await app.stop()
+            await tg.close()
+            await mx.close()
+
+
+async def test_linking_max_to_telegram_by_a_start_link_and_by_the_command(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with telegram_and_max(settings, clock) as (tg, mx):
+        await apply_in_telegram(tg)
+        started = await mx.start(MAX_USER)  # a fresh MAX person, now in the application form
+        assert "Вопрос 1 из 7" in started[-1]
+        code = code_in(await tg.say(TG_USER, "/link"))
+        done = await mx.start(MAX_USER, f"link-{code}")  # max.ru/<bot>?start=link-CODE
+        assert "связан с Telegram" in done[-1]
+        assert "связан с MAX" in tg.fake.texts_to(TG_USER)[-1]
+        again = await mx.say(MAX_USER, "/start")
+        assert "одобрена" in again[0]
+        async with mx.app.s.db.read() as conn:
+            tg_acc = await persons.find_account(conn, "telegram", str(TG_USER))
+            mx_acc = await persons.find_account(conn, "max", str(MAX_USER))
+            assert tg_acc is not None and mx_acc is not None and tg_acc.person_id == mx_acc.person_id
+            assert "intern" in await persons.roles_of(conn, mx_acc.person_id)
+        # and the other way round, typed: a second MAX person links to a new Telegram one
+        code = code_in(await mx.say(MAX_USER + 1, "/link"))
+        assert "связан с MAX" in (await tg.say(TG_USER + 1, f"/link {code}"))[-1]

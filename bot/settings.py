@@ -132,6 +132,14 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
         return value
 
+    @field_validator("max_webhook_url")
+    @classmethod
+    def _max_webhook_https(cls, value: str, info: ValidationInfo) -> str:
+        """MAX's own servers post to HTTPS webhooks only (a test server may use http)."""
+        if value.startswith("http://") and not info.data.get("max_api_url"):
+            raise ValueError("MAX calls webhooks over HTTPS only: use an https:// address")
+        return value
+
     @field_validator("max_bot_token")
     @classmethod
     def _max_token_shape(cls, value: str) -> str:

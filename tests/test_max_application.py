@@ -8,6 +8,8 @@ them.
 
 from __future__ import annotations
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.messages import Button, DeliveryError, OutFile, Reply
 from bot.settings import Settings
@@ -129,3 +131,28 @@ async def test_limits_files_and_errors_as_the_platform_checks_them(
             assert exc.permanent
         assert fake.tokens_in_query == 0
         assert TOKEN not in str(fake.calls()[-1]["params"])
+
+
+@pytest.mark.filterwarnings("ignore:URL вебхука не использует HTTPS")  # loopback, the test server
+async def test_webhook_mode_subscribes_with_a_secret_and_refuses_forged_posts(
+    settings: Settings, clock: FakeClock, unused_tcp_port: int
+) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/max/hook"
+    kw = {"webhook_url": url, "webhook_secret": "s3cr3t-max",
+          "webhook_listen": f"127.0.0.1:{unused_tcp_port}"}
+    async with max_chat(settings, clock, adapter_kw=kw) as mx:
+        fake = mx.fake
+        assert fake.subscription is not None and fake.subscription["url"] == url
+        assert fake.subscription["secret"] == "s3cr3t-max" and fake.polls == 0
+        seq = fake.bot_started(INTERN)
+        await mx.handled(seq)
+        assert "Цифровая педагогическая интернатура" in fake.texts_to(INTERN)[0]
+        assert [d["status"] for d in fake.webhook_deliveries] == [200]
+        # someone who does not know the secret is refused and nothing is handled
+        forged = fake.build_text_message(INTERN, "/help")
+        for secret in (None, "wrong-secret"):
+            status, _ = await fake.post_update_to(url, forged, secret)
+            assert status == 403
+        sent = len(fake.texts_to(INTERN))
+        status, _ = await fake.post_update_to(url, forged, "s3cr3t-max")
+        assert status == 200 and len(fake.texts_to(INTERN)) > sent

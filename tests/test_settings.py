@@ -49,6 +49,7 @@ def test_coordinators_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("MAX_API_URL", "platform-api.max.ru", "Setting MAX_API_URL: must start with http"),
         ("MAX_WEBHOOK_LISTEN", "8081", "Setting MAX_WEBHOOK_LISTEN: '8081' is not host:port"),
         ("MAX_REQUESTS_PER_S", "31", "Setting MAX_REQUESTS_PER_S:"),
+        ("MAX_WEBHOOK_URL", "http://bot.example.org/max", "Setting MAX_WEBHOOK_URL: MAX calls webhooks"),
     ],
 )
 def test_wrong_value_is_one_line(

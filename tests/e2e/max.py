@@ -101,7 +101,8 @@ async def max_chat(
         adapter = make_adapter(app, fake, **(adapter_kw or {}))
         app.s.delivery.register(adapter)
         task = asyncio.create_task(adapter.run())
-        await fake.wait_for(lambda: fake.polls > 0)  # listening: updates from now on arrive
+        # listening (polling, or subscribed in webhook mode): updates from now on arrive
+        await fake.wait_for(lambda: fake.polls > 0 or fake.subscription is not None)
         try:
             yield MaxChat(fake, app, adapter)
         finally:

@@ -46,3 +46,6 @@ def setup_logging(settings: Settings) -> None:
     # APScheduler logs every tick at INFO ("Running job ... executed successfully"):
     # every 15 s that buries the console chat and real events in production logs.
     logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))
+    # backoff (inside the MAX client) logs every 5xx it gives up on at ERROR, although the
+    # outbox retries that message and says so itself: one event, one line.
+    logging.getLogger("backoff").setLevel(max(root.level, logging.CRITICAL))

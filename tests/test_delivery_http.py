@@ -1,4 +1,4 @@
-"""Delivery through the real Telegram and VK adapters over HTTP to the fake servers.
+"""Delivery through the real Telegram, VK and MAX adapters over HTTP to the fake servers.
 
 The fakes enforce the messengers' limits and inject 429, 5xx and blocked users, so
 these check that the outbox honours retry_after, retries server errors, gives up on
@@ -16,9 +16,12 @@ from bot.clock import FakeClock
 from bot.context import notify
 from bot.messages import Reply
 from bot.settings import Settings
+from messengers.max.adapter import MaxAdapter
 from messengers.telegram.adapter import TelegramAdapter
 from messengers.vk.adapter import VkAdapter
 from storage import outbox, persons
+from tests.e2e.max import TOKEN as MAX_TOKEN
+from tests.fakes.max_server import FakeMaxServer
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.vk_server import FakeVkServer
 
@@ -171,3 +174,55 @@ async def test_vk_timeout_is_retried_and_the_late_call_not_repeated(
         finally:
             await adapter.close()
             await app.stop()
+
+
+@asynccontextmanager
+async def max_api(settings: Settings, clock: FakeClock, **fake_kw: object) -> AsyncIterator[
+    tuple[App, FakeMaxServer]
+]:
+    async with FakeMaxServer(token=MAX_TOKEN, **fake_kw) as fake:  # type: ignore[arg-type]
+        app = await App(settings, clock=clock).start(background=False)
+        adapter = MaxAdapter(app.core, token=MAX_TOKEN, api_url=fake.base_url)
+        app.s.delivery.register(adapter)
+        try:
+            yield app, fake
+        finally:
+            await adapter.close()
+            await app.stop()
+
+
+async def test_max_429_waits_5xx_retried_and_a_blocked_person_is_not_retried(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with max_api(settings, clock) as (app, fake):
+        chats = list(range(901, 911))
+        fake.block_user(905)
+        await audience(app, "max", chats, "Завтра встреча", "m")
+        fake.fail_next("sendMessage", 429)
+        await drain(app)
+        assert fake.rate_limited == 1
+        calls = len(fake.calls("sendMessage"))
+        assert await app.s.delivery.run_once() == 0, "after a 429 the whole bot waits a second"
+        assert len(fake.calls("sendMessage")) == calls
+        clock.advance(seconds=1)
+        fake.fail_next("sendMessage", 502)
+        await drain(app)
+        clock.advance(seconds=2)
+        await drain(app)
+        clock.advance(timedelta(hours=1))
+        await drain(app)
+        assert all(fake.texts_to(chat) == ["Завтра встреча"] for chat in chats if chat != 905)
+        assert await counts(app, "m:") == {"sent": 9, "unreachable": 1}
+        refused = [c for c in fake.calls("sendMessage") if c["error"] == "chat.denied"]
+        assert [c["params"]["user_id"] for c in refused] == ["905"]  # refused once, never tried again
+        async with app.s.db.read() as conn:
+            account = await persons.find_account_by_chat(conn, "max", "905")
+        assert account is not None and account.unreachable
+
+
+async def test_max_broadcast_stays_under_30_requests_a_second(settings: Settings, clock: FakeClock) -> None:
+    async with max_api(settings, clock, rate_limit=30) as (app, fake):
+        await audience(app, "max", list(range(950, 1020)), "Рассылка", "b")
+        await drain(app)  # 70 messages: over two seconds at the platform's rate
+        assert fake.rate_limited == 0 and fake.peak_rps <= 30
+        assert await counts(app, "b:") == {"sent": 70}

@@ -12,6 +12,8 @@ from bot.clock import FakeClock
 from bot.settings import Settings
 from storage import persons, stages, teams
 from tests.cohort import seed_intern
+from tests.e2e.max import COORDINATOR as MAX_COORDINATOR
+from tests.e2e.max import max_chat
 from tests.e2e.telegram import COORDINATOR as TG_COORDINATOR
 from tests.e2e.telegram import telegram_chat
 from tests.e2e.vk import COORDINATOR as VK_COORDINATOR
@@ -69,6 +71,40 @@ async def test_broadcast_to_those_who_missed_a_stage_over_vk(settings: Settings,
         await app.s.delivery.run_once()
         [report] = [t for t in vk.fake.texts_to(VK_COORDINATOR) if "Отчёт о рассылке" in t]
         assert "доставлено: 1" in report and "недоступны (заблокировали бота): 1" in report
+
+
+async def test_broadcast_by_platform_over_max_with_the_report_and_the_export_as_a_file(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """The coordinator works in MAX: a broadcast to everyone on MAX, the delivery report,
+    and the export workbook uploaded to MAX, then attached, under its own name."""
+    async with max_chat(settings, clock) as mx:
+        app = mx.app
+        for ref, name in (("5001", "Жанна"), ("5002", "Захар")):
+            await seed_intern(app, ref, name=name, platform="max")
+        mx.fake.block_user(5002)
+        await mx.start(MAX_COORDINATOR)
+        await mx.say(MAX_COORDINATOR, "/broadcast")
+        await mx.say(MAX_COORDINATOR, "{{ name }}, завтра итоговая встреча")
+        await mx.press(MAX_COORDINATOR, "📱 Мессенджер…")
+        preview = (await mx.press(MAX_COORDINATOR, "MAX"))[-1]
+        assert "Получателей: 2" in preview
+        await mx.press(MAX_COORDINATOR, "📤 Отправить сейчас (2)")
+        await app.s.delivery.run_once()
+        assert mx.fake.texts_to(5001) == ["Жанна, завтра итоговая встреча"]
+        assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
+        await app.s.delivery.run_once()
+        [report] = [t for t in mx.fake.texts_to(MAX_COORDINATOR) if "Отчёт о рассылке" in t]
+        assert "доставлено: 1" in report and "недоступны (заблокировали бота): 1" in report
+
+        await mx.say(MAX_COORDINATOR, "/export")
+        while await app.s.delivery.run_once():
+            pass
+        upload = mx.fake.uploads[-1]
+        assert upload["name"].startswith("internship-") and upload["name"].endswith(".xlsx")
+        assert upload["bytes"][:2] == b"PK"  # a real workbook, named as such (not .docx)
+        files = [a for a in mx.fake.attachments_to(MAX_COORDINATOR) if a["type"] == "file"]
+        assert files and files[-1]["payload"]["token"] == upload["token"]
 
 
 async def test_progress_chart_and_export_arrive_as_files_in_telegram(

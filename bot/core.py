@@ -173,7 +173,11 @@ class Core:
         await self.idle(ctx)
 
     async def idle(self, ctx: Ctx) -> None:
-        """Nothing in progress: the same answer as /help, so nobody is left guessing."""
+        """Nothing in progress: the feature that keeps free messages answers (a few lines
+        with buttons), else /help, so nobody is left guessing."""
+        if self.s.router.idle_handler is not None:
+            await self.s.router.idle_handler(ctx)
+            return
         handler = self.s.router.commands.get("help")
         if handler is not None:
             await handler.handler(ctx)

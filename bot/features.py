@@ -14,6 +14,7 @@ from handlers.coordination import broadcasts, exports, progress, schedule_comman
 from handlers.enrolment import application, invites, linking, my_data, roles_admin
 from handlers.internship import reminders
 from handlers.tickets import intern as tickets
+from handlers.tickets import kept
 
 FEATURES: list[Callable[[Services], None]] = [
     application.register,
@@ -26,6 +27,7 @@ FEATURES: list[Callable[[Services], None]] = [
     exports.register,
     my_data.register,
     tickets.register,
+    kept.register,
     reminders.register,
     schedule_commands.register,
     internship.register,

@@ -37,6 +37,8 @@ class Router:
         self.dialogs: dict[str, DialogHandler] = {}
         self.deep_links: dict[str, Handler] = {}
         self.reply_hooks: list[ReplyHook] = []
+        self.idle_handler: Handler | None = None
+        """What answers a message that no command, button or dialog takes (see `on_idle`)."""
         self.keys: dict[str, str] = {}
         """Label of a persistent keyboard key -> its payload: a Telegram reply keyboard
         sends only the label's text, so the core turns it back into the button press."""
@@ -64,6 +66,11 @@ class Router:
         """The payload of the persistent key whose label this text is, typed or tapped."""
         key = key_text(text)
         return self.keys.get(key) if key else None
+
+    def on_idle(self, handler: Handler) -> None:
+        """One feature answers what nothing else takes (a question typed out of the blue, a
+        photo, a stale button's aftermath): without it the core answers with /help."""
+        self.idle_handler = handler
 
     def deep_link(self, prefix: str, handler: Handler) -> None:
         """`/start <prefix>...` (Telegram deep links, typed invite codes)."""

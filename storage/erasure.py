@@ -32,7 +32,7 @@ async def erase(
         "UPDATE applications SET answers = '{}', reason = NULL WHERE person_id = ?", (person_id,)
     )
     for table in ("form_progress", "dialog_state", "team_members", "roles", "stage_status", "accounts",
-                  "event_absences", "completions", "reminders", "reminder_plans"):
+                  "event_absences", "completions", "reminders", "reminder_plans", "kept_messages"):
         await conn.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
     # What they handed in goes; a team's verdicts and version numbers stay for its history.
     await conn.execute("UPDATE submissions SET items = '[]' WHERE person_id = ?", (person_id,))

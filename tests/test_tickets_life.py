@@ -206,9 +206,9 @@ async def test_reply_to_the_confirmation_adds_to_the_ticket(chat: ConsoleChat) -
     await chat.send(text="Вторая часть", reply_to_ref="c-1")
     assert "Добавлено к вопросу #1" in chat.new("ivan")[0].text
     assert "Вторая часть" in chat.new("tanya")[0].text
-    # a reply to a message that is not a ticket's is read as usual (here: /help)
+    # a reply to a message that is not a ticket's is read as usual (here: kept, offered)
     await chat.send(text="просто текст", reply_to_ref="unknown-ref")
-    assert "Я бот интернатуры" in chat.new("ivan")[0].text
+    assert "Передать его тьютору" in chat.new("ivan")[0].text
 
 
 async def test_a_long_text_with_a_file_goes_as_two_messages(chat: ConsoleChat) -> None:

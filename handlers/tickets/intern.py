@@ -88,7 +88,24 @@ async def ask_dialog(ctx: Ctx, dialog: Dialog) -> None:
     await writing.leave(ctx, dialog)
 
 
-async def new_ticket(ctx: Ctx, said: Said, stage_id: str | None, step: str | None) -> None:
+async def ask_kept(ctx: Ctx, items: list[Said]) -> int | None:
+    """Messages kept from outside any dialog become one question: their texts together, the
+    first file with it and any further file added after it. None when the person already
+    has as many open questions as the programme allows (they were told; nothing is lost)."""
+    if not await _room_for_more(ctx):
+        return None
+    text = "\n\n".join(s.text for s in items if s.text)[: writing.MAX_TEXT]
+    files = [s.file for s in items if s.file is not None]
+    stage_id, step = await cards.where(ctx.conn, ctx.services.programme, ctx.person.id)
+    ticket_id = await new_ticket(ctx, Said(text, files[0] if files else None), stage_id, step)
+    ticket = await tickets.get(ctx.conn, ticket_id)
+    assert ticket is not None
+    for file in files[1:]:
+        await add_to_ticket(ctx, ticket, Said("", file), confirm=False)
+    return ticket_id
+
+
+async def new_ticket(ctx: Ctx, said: Said, stage_id: str | None, step: str | None) -> int:
     """Create the ticket; the tutor gets the card, or the coordinators if there is no tutor."""
     team = await teams.team_of(ctx.conn, ctx.person.id)
     ticket_id = await tickets.create(
@@ -105,12 +122,13 @@ async def new_ticket(ctx: Ctx, said: Said, stage_id: str | None, step: str | Non
         await escalation.escalate(ctx.conn, ctx.services, ticket_id, "no_tutor", ctx.now,
                                          ctx.written)
         await writing.confirm(ctx, ticket_id, message_id, "tickets.sent_to_coordinators", more)
-        return
+        return ticket_id
     await staff.send_to_tutor(ctx, ticket)
     await writing.confirm(ctx, ticket_id, message_id, "tickets.sent_to_tutor", more)
+    return ticket_id
 
 
-async def add_to_ticket(ctx: Ctx, ticket: Ticket, said: Said) -> None:
+async def add_to_ticket(ctx: Ctx, ticket: Ticket, said: Said, *, confirm: bool = True) -> None:
     """A further message in the intern's ticket: it waits for an answer again."""
     message_id = await tickets.add_message(ctx.conn, ticket.id, ctx.person.id, "intern",
                                            said.text, said.file, ctx.incoming.platform, ctx.now)
@@ -129,7 +147,8 @@ async def add_to_ticket(ctx: Ctx, ticket: Ticket, said: Said) -> None:
         for suffix, part in parts:
             await ctx.notify(reader, f"tk:{ticket.id}:m:{message_id}:{reader}{suffix}", part,
                              not_before=not_before)
-    await writing.confirm(ctx, ticket.id, message_id, "tickets.added")
+    if confirm:
+        await writing.confirm(ctx, ticket.id, message_id, "tickets.added")
 
 
 async def helped_button(ctx: Ctx) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol
 
 from bot.app import App
@@ -57,7 +58,8 @@ def build_adapters(app: App) -> list[Adapter]:
     if not adapters:
         from messengers.console import ConsoleAdapter
 
-        adapters.append(ConsoleAdapter(app.core, user=app.settings.console_user))
+        adapters.append(ConsoleAdapter(app.core, user=app.settings.console_user,
+                                       files_dir=console_files_dir(app.settings.database_path)))
     return adapters
 
 
@@ -75,3 +77,8 @@ def _state_store(
             await adapter_state.put(conn, key, value, app.clock.now())
 
     return load, save
+
+
+def console_files_dir(database_path: Path) -> Path:
+    """Files the console shows are saved beside the database: `data/console-files/` by default."""
+    return database_path.parent / "console-files"

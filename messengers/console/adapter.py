@@ -2,7 +2,9 @@
 
 Buttons are shown as numbers (type the number to press one); lines starting with
 `:` are for the operator (switch user, send a pretend file), everything else goes to
-the bot as that user's message, exactly as a messenger would deliver it.
+the bot as that user's message, exactly as a messenger would deliver it. Files the
+bot sends (charts, exports, calendar files) are saved under `files_dir` and the path
+is printed, so whoever tries the bot on the console can open the chart or the workbook.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import os
 import shlex
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from bot.core import Core
-from bot.messages import FileInfo, Incoming, Reply
+from bot.messages import FileInfo, Incoming, OutFile, Reply
 
 PLATFORM = "console"
 
@@ -35,8 +38,12 @@ A number presses that button of the last message you got."""
 class ConsoleAdapter:
     platform = PLATFORM
 
-    def __init__(self, core: Core, *, user: str = "intern", out: TextIO | None = None) -> None:
+    def __init__(
+        self, core: Core, *, user: str = "intern", out: TextIO | None = None, files_dir: Path | None = None
+    ) -> None:
         self.core = core
+        self.files_dir = files_dir
+        """Where the files the bot sends are saved (None: only their names are shown)."""
         self.user = user
         self.out = out or sys.stdout
         self.language: str | None = None
@@ -53,7 +60,7 @@ class ConsoleAdapter:
         lines = [f"\n🤖 → {chat_ref}:", reply.text]
         payloads: list[str] = []
         if reply.file is not None:
-            lines.append(f"📎 {reply.file.name}")
+            lines.append(f"📎 {await self._save(chat_ref, reply.file)}")
         for row in reply.buttons:
             cells = []
             for button in row:
@@ -69,6 +76,19 @@ class ConsoleAdapter:
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
         return None
+
+    async def _save(self, chat_ref: str, file: OutFile) -> str:
+        """The file's name, and where it was saved when the bot made its bytes."""
+        if self.files_dir is None or file.data is None:
+            return file.name
+        folder = self.files_dir / _safe(chat_ref)
+        path = folder / _safe(Path(file.name).name or "file")
+        number = 1
+        while path.exists():  # every file kept: a second chart does not replace the first
+            number += 1
+            path = folder / f"{Path(file.name).stem}-{number}{Path(file.name).suffix}"
+        await asyncio.to_thread(_write, path, file.data)
+        return f"{file.name} → {path}"
 
     # --- receiving ---------------------------------------------------------------
     async def type(self, line: str) -> bool:
@@ -209,3 +229,14 @@ def _int(args: list[str], index: int, default: int) -> int:
         return int(float(args[index]))
     except (IndexError, ValueError):
         return default
+
+
+def _safe(name: str) -> str:
+    """A file or folder name without path separators or anything a shell would trip on."""
+    cleaned = "".join(c if c.isalnum() or c in "-_. " else "_" for c in name).strip(" .")
+    return cleaned or "_"
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

@@ -2,14 +2,27 @@
 
 Each feature keeps its own file (`common.yaml`, `application.yaml`, ...), so features
 can grow their texts without touching each other's. Keys are dotted (`app.ask_email`).
+
+A number next to a word goes through the `plural` filter, so each language states its own
+forms and the choice follows the CLDR plural rules (Babel) instead of «команд(ы)»:
+
+    {{ n }} {{ n | plural("команда", "команды", "команд") }}   ru: one, few, many
+    {{ n }} {{ n | plural("team", "teams") }}                  en: one, other
+
+The filter gives the word only, so the same forms serve a verb or an adjective that must
+agree with the count («{{ n | plural("Создана", "Созданы", "Создано") }} {{ n }} …»).
+Giving a language the wrong number of forms is an error the locale tests catch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -17,6 +30,32 @@ from bot.settings import PACKAGE_ROOT
 
 LOCALES_DIR = PACKAGE_ROOT / "locales"
 LANGUAGES = ("ru", "en")
+
+PLURAL_CATEGORIES: dict[str, tuple[str, ...]] = {"ru": ("one", "few", "many"), "en": ("one", "other")}
+"""The forms a text gives `plural`, in this order. CLDR's further category for Russian
+fractions ("other": 1,5 команды) reads as "few", so texts never need a fourth form."""
+FALLBACK_CATEGORY = {"ru": "few", "en": "other"}
+
+
+def plural_filter(lang: str) -> Callable[..., str]:
+    """The `plural` filter of one language: the form for a count, by Babel's CLDR rules."""
+    categories = PLURAL_CATEGORIES[lang]
+    rule = Locale.parse(lang).plural_form
+
+    def plural(count: Any, *forms: str) -> str:
+        if len(forms) != len(categories):
+            raise ValueError(f"plural in '{lang}' takes {len(categories)} forms "
+                             f"({', '.join(categories)}), got {len(forms)}: {forms}")
+        try:
+            number = Decimal(str(count).strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"plural needs a number, got {count!r}") from exc
+        category = rule(abs(number))
+        if category not in categories:
+            category = FALLBACK_CATEGORY[lang]
+        return forms[categories.index(category)]
+
+    return plural
 
 
 def _flatten(prefix: str, data: Any, out: dict[str, str]) -> None:
@@ -30,7 +69,11 @@ def _flatten(prefix: str, data: Any, out: dict[str, str]) -> None:
 class Texts:
     def __init__(self, folder: Path = LOCALES_DIR, default: str = "ru") -> None:
         self.default = default
-        self._env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+        self._envs: dict[str, SandboxedEnvironment] = {}
+        for lang in LANGUAGES:
+            env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+            env.filters["plural"] = plural_filter(lang)
+            self._envs[lang] = env
         self._texts: dict[str, dict[str, str]] = {}
         for lang in LANGUAGES:
             merged: dict[str, str] = {}
@@ -53,15 +96,28 @@ class Texts:
     def keys(self, lang: str) -> set[str]:
         return set(self._texts.get(lang, {}))
 
+    def source(self, lang: str, key: str) -> str:
+        """The text as written in the locale file (tests read which texts count things)."""
+        return self._texts[lang][key]
+
     def get(self, lang: str, key: str, /, **params: Any) -> str:
         lang = lang if lang in self._texts else self.default
         source = self._texts[lang].get(key)
         if source is None:
-            source = self._texts[self.default].get(key)
+            lang = self.default  # the default language's text with its own plural forms
+            source = self._texts[lang].get(key)
         if source is None:
             raise KeyError(f"no text '{key}' in locales/{lang}")
         compiled = self._compiled.get((lang, key))
         if compiled is None:
-            compiled = self._env.from_string(source)
+            compiled = self._envs[lang].from_string(source)
             self._compiled[(lang, key)] = compiled
         return str(compiled.render(**params)).strip()
+
+    def first(self, lang: str, keys: list[str], /, **params: Any) -> str:
+        """The first of `keys` the locale has: a specific wording, else the general one
+        (e.g. a status said one way for a reviewed work and another for a form)."""
+        for key in keys[:-1]:
+            if self.has(key, lang) or self.has(key, self.default):
+                return self.get(lang, key, **params)
+        return self.get(lang, keys[-1], **params)

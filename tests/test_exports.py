@@ -77,7 +77,7 @@ def _rows(book, title: str) -> list[list[object]]:  # type: ignore[no-untyped-de
 async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     ids = await _setup(chat)
     reply = (await chat.say("/export", "alice"))[-1]
-    assert "людей — 4, команд — 1, к сертификату готовы — 1" in reply.text  # with alice
+    assert "4 человека, 1 команда; к сертификату готов 1 человек" in reply.text  # with alice
     assert reply.file is not None and reply.file.name.endswith(".xlsx")
     book = load_workbook(io.BytesIO(reply.file.data or b""))
     assert book.sheetnames == ["Участники", "Команды", "Этапы", "Анкета", "Анкета — сводка",
@@ -113,8 +113,8 @@ async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     assert list(goals) == [1, None, "Да, все: 1; Частично: 0; Нет: 0"]
 
     assert _rows(book, "Работы") == [
-        ["№", "Этап", "Команда", "Отправил(а)", "Версия", "Статус", "Содержание", "Ссылки",
-         "Длительность, мин", "Комментарий тьютора", "Проверил(а)", "Отправлено", "Проверено"],
+        ["№", "Этап", "Команда", "Кто отправил", "Версия", "Статус", "Содержание", "Ссылки",
+         "Длительность, мин", "Комментарий тьютора", "Кто проверил", "Отправлено", "Проверено"],
         [1, "Домашнее задание команды", "Команда A", "Анна Смирнова", 1, "возвращена",
          "План вебинара\nhttps://disk.example.ru/plan\nplan.pdf", "https://disk.example.ru/plan",
          None, "Уточните цели", "tom", "01.09.2026 12:00", "01.09.2026 14:00"],

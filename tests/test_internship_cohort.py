@@ -182,7 +182,8 @@ async def test_cohort_goes_through_the_whole_programme(chat: ConsoleChat, clock:
         assert [(h.version, h.status) for h in history] == [(1, "returned"), (2, "accepted")]
         assert history[0].comment == "Добавьте задачи и формы работы"
     progress = texts(await press(chat, "dina", "menu|progress"))
-    assert "Домашнее задание команды: принято" in progress and "Тихонова Тина Юрьевна" in progress
+    assert "Домашнее задание команды: тьютор принял работу ✅" in progress
+    assert "Тихонова Тина Юрьевна" in progress
 
     # --- before the presentation: rules and prompting questions -----------------------------
     clock.set(programme.moment("start+12d 10:00"))

@@ -17,8 +17,8 @@ async def test_mydata_lists_what_is_stored(chat: ConsoleChat) -> None:
                          chat.app.s.clock.now())
     text = (await chat.say("/mydata", "anna"))[-1].text
     for part in ("ФИО: Анна Смирнова", "anna@example.ru", "Europe/Moscow", "Аккаунт: console (anna)",
-                 "Роли: Интерн", "Заявка (одобрена)", "Казань", "Форма «Рефлексивная анкета»: ответов — 2",
-                 "Этап «Заявка»: принято", "/forget"):
+                 "Роли: Интерн", "Заявка (одобрена)", "Казань", "Форма «Рефлексивная анкета»: 2 ответа",
+                 "Этап «Заявка»: заявка одобрена ✅", "/forget"):
         assert part in text, part
 
 

@@ -45,9 +45,9 @@ async def test_coordinator_progress_text_and_chart(chat: ConsoleChat) -> None:
     text, picture = replies[-2], replies[-1]
     assert "все интерны — 6 чел." in text.text
     assert "• Домашнее задание команды: 2 / 1 / 3" in text.text
-    assert "✏️ «Рефлексивная анкета», вопрос 3: 1 чел. заполняют сейчас" in text.text
+    assert "✏️ «Рефлексивная анкета», вопрос 3: сейчас заполняет 1 человек" in text.text
     assert "Просрочен этап «Домашнее задание команды»: 4 чел." in text.text
-    assert "Открытых обращений: 0" in text.text
+    assert "🎫 0 открытых обращений" in text.text
     assert "Анкету заполнили: 1 из 6 (17%)" in text.text
     assert [b.payload for row in text.buttons for b in row] == [f"pg|{mine}", f"pg|{other}"]
     assert picture.file is not None and picture.file.mime == "image/png"
@@ -80,7 +80,7 @@ async def test_open_tickets_are_counted(chat: ConsoleChat) -> None:
                                  step=None, question="?", now=chat.app.s.clock.now())
         await tickets.close(conn, 2, chat.app.s.clock.now())
     text = (await chat.say("/progress", "alice"))[-2].text
-    assert "Открытых обращений: 1" in text
+    assert "🎫 1 открытое обращение" in text
 
 
 def test_chart_is_a_png_of_sensible_size() -> None:

@@ -14,13 +14,13 @@ async def test_auto_formation_tutor_and_move(chat: ConsoleChat) -> None:
     interns = await seed_cohort(app, 8)
     tutor = await make_tutor(app, "tom")
     listing = await chat.say("/teams", "alice")
-    assert "без команды: 8" in listing[-1].text
+    assert "Без команды остаются 8 одобренных интернов" in listing[-1].text
     await chat.press("tm|auto")
     proposal = chat.last("alice")
     assert "2 команд" in proposal.text and "Команда 1:" in proposal.text and "Команда 2:" in proposal.text
     confirm = proposal.buttons[0][0].payload
     await chat.press(confirm)
-    assert "создано команд — 2" in chat.last("alice").text
+    assert "созданы 2 команды" in chat.last("alice").text
     async with app.s.db.read() as conn:
         formed = await teams.all_teams(conn)
         lineups = [await teams.members(conn, t.id) for t in formed]
@@ -114,4 +114,4 @@ async def test_team_by_hand(chat: ConsoleChat) -> None:
     await chat.app.s.delivery.run_once()
     assert "Ваша команда — «Северяне»" in chat.last("i1").text
     mine = (await chat.say("/myteam", "i1"))[-1].text
-    assert "Ваша команда — «Северяне»" in mine and "Участники: —" in mine
+    assert "Ваша команда — «Северяне»" in mine and "Пока в команде только вы" in mine and "—." not in mine

@@ -100,7 +100,7 @@ async def test_reassigned_after_escalation(chat: ConsoleChat, clock: FakeClock) 
     chat.new("alice")
 
     listing = await chat.say("/tickets", "alice")
-    assert "Открытых вопросов: 1, из них у координаторов: 1" in listing[0].text
+    assert "1 открытый вопрос, из них у координаторов: 1" in listing[0].text
     assert payloads(listing[0]) == ["tk|1|s"]
     choices = await press(chat, "alice", "tk|1|a")
     assert payloads(choices[0]) == [f"tk|1|to|{cast.ids['petr']}"]
@@ -216,7 +216,7 @@ async def test_questions_follow_a_team_to_its_new_tutor_and_rise_when_a_tutor_is
     await ask(chat, "ivan", "Где шаблон плана?")
     chat.new("tanya")
     done = await press(chat, "alice", f"tm|tutor|{cast.teams['t1']}|{cast.ids['petr']}")
-    assert "Открытых вопросов передано новому тьютору: 1" in done[0].text
+    assert "Новому тьютору передан 1 открытый вопрос" in done[0].text
     assert any("Вам передан вопрос #1" in r.text for r in chat.new("petr"))
     moved = await ticket(chat, 1)
     assert (moved.status, moved.tutor_id) == ("open", cast.ids["petr"])

@@ -155,7 +155,7 @@ async def test_ask_command_with_text_and_several_open_questions(chat: ConsoleCha
     assert "Вопрос #1 отправлен" in first[0].text
     await ask(chat, "ivan", "И где шаблон?")
     queue = await chat.say("/queue", "tanya")
-    assert "открытых вопросов: 2" in queue[0].text
+    assert "2 открытых вопроса" in queue[0].text
     assert payloads(queue[0]) == ["tk|1|s", "tk|2|s"]  # oldest first
     assert queue[0].text.index("#1") < queue[0].text.index("#2")
 
@@ -169,12 +169,12 @@ async def test_queue_shows_needs_attention_items_of_own_teams_only(chat: Console
         await attention.raise_once(conn, cast.ids["ivan"], "overdue", "homework", "ДЗ", now)
         await attention.raise_once(conn, cast.ids["olga"], "silent", "", "", now)
     queue = await chat.say("/queue", "tanya")
-    assert "Требуют внимания: 1" in queue[0].text
+    assert "Нужно внимание — 1 случай" in queue[0].text
     assert "Иван Петров: просрочен этап — ДЗ" in queue[0].text
     assert "olga" not in queue[0].text
     assert "давно молчит" in (await chat.say("/queue", "petr"))[0].text
     everything = (await chat.say("/tickets", "alice"))[0].text
-    assert "Требуют внимания: 2" in everything and "Открытых вопросов: 0" in everything
+    assert "Нужно внимание — 2 случая" in everything and "0 открытых вопросов" in everything
 
 
 async def test_tutor_help_lists_tutor_commands(chat: ConsoleChat) -> None:
@@ -297,4 +297,4 @@ async def test_between_stages_the_card_says_the_last_stage_is_done(chat: Console
     async with chat.app.s.db.transaction() as conn:
         await stages.set_status(conn, cast.ids["ivan"], "application", "accepted", chat.app.s.clock.now())
     await ask(chat, "ivan", "Когда первая встреча?")
-    assert "Этап: Заявка (принято ✅)" in chat.new("tanya")[0].text
+    assert "Этап: Заявка (заявка одобрена ✅)" in chat.new("tanya")[0].text

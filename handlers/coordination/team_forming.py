@@ -75,8 +75,9 @@ async def my_team(ctx: Ctx) -> None:
     members = await teams.members(ctx.conn, team.id)
     who = await names(ctx.conn, [*members, *([team.tutor_id] if team.tutor_id else [])])
     tutor = who[team.tutor_id] if team.tutor_id else ctx.t("teams.tutor_later")
-    mates = ", ".join(who[m] for m in members if m != ctx.person.id) or "—"
-    await ctx.reply(ctx.t("teams.you_member", team=team.name, mates=mates, tutor=tutor))
+    # the reader is a member too: the count includes them, the names are the others'
+    mates = ", ".join(who[m] for m in members if m != ctx.person.id)
+    await ctx.reply(ctx.t("teams.you_member", team=team.name, mates=mates, tutor=tutor, size=len(members)))
 
 
 async def new_team(ctx: Ctx) -> None:
@@ -191,6 +192,33 @@ async def choose_tutor(ctx: Ctx, args: list[str]) -> None:
     await announce(ctx, team.id)
 
 
+async def teams_for_tutor(ctx: Ctx, args: list[str]) -> None:
+    """`tm|for|<tutor>` (from "a tutor accepted the invitation"): the teams to give them,
+    those without a tutor first; a press is `tm|tutor|<team>|<tutor>` (choose_tutor)."""
+    tutor_id = int(args[0]) if args else 0
+    if tutor_id not in await persons.persons_with_role(ctx.conn, "tutor"):
+        await ctx.reply(ctx.t("teams.not_a_tutor"))
+        return
+    tutor = (await names(ctx.conn, [tutor_id]))[tutor_id]
+    all_teams = await teams.all_teams(ctx.conn)
+    if not all_teams:
+        await ctx.reply(ctx.t("teams.give_none", tutor=tutor),
+                        [[Button(ctx.t("teams.auto"), "tm|auto")], [Button(ctx.t("common.cancel"), "tm|no")]])
+        return
+    who = await names(ctx.conn, [t.tutor_id for t in all_teams if t.tutor_id])
+    ordered = sorted(all_teams, key=lambda t: t.tutor_id is not None)
+    choices = [
+        Button(f"{t.name} — {who[t.tutor_id] if t.tutor_id else ctx.t('teams.no_tutor')}",
+               f"tm|tutor|{t.id}|{tutor_id}")
+        for t in ordered if t.tutor_id != tutor_id
+    ]
+    if not choices:
+        await ctx.reply(ctx.t("teams.give_all_theirs", tutor=tutor))
+        return
+    await ctx.reply(ctx.t("teams.give_pick", tutor=tutor),
+                    [*grid(choices), [Button(ctx.t("common.cancel"), "tm|no")]])
+
+
 async def move_menu(ctx: Ctx, args: list[str]) -> None:
     """`tm|move`: from which team (0: interns without a team)."""
     all_teams = await teams.all_teams(ctx.conn)
@@ -263,7 +291,7 @@ async def announce(ctx: Ctx, team_id: int) -> None:
             mates = [who[m] for m in members if m != person_id]
             tutor = who[team.tutor_id] if team.tutor_id else texts.get(lang, "teams.tutor_later")
             key = "teams.you_tutor" if person_id == team.tutor_id else "teams.you_member"
-            return Reply(texts.get(lang, key, team=team.name, mates=", ".join(mates) or "—",
+            return Reply(texts.get(lang, key, team=team.name, mates=", ".join(mates), size=len(members),
                                    tutor=tutor, members=", ".join(who[m] for m in members)))
         return build
 
@@ -276,6 +304,7 @@ _ACTIONS = {
     "no": cancel,
     "tutors": tutors_menu,
     "tutor": choose_tutor,
+    "for": teams_for_tutor,
     "move": move_menu,
     "from": move_from,
     "mv": move_person,

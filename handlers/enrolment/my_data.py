@@ -56,8 +56,12 @@ async def my_data(ctx: Ctx) -> None:
     programme = ctx.services.programme
     stage_ids = {s.id for s in programme.stages}
     for stage_id, status in sorted((await stages.statuses_of(ctx.conn, p.id)).items()):
+        kind = programme.stage(stage_id).kind if stage_id in stage_ids else ""
         title = pick(programme.stage(stage_id).title, ctx.lang) if stage_id in stage_ids else stage_id
-        lines.append(ctx.t("mydata.stage", stage=title, status=ctx.t(f"export.status.{status}")))
+        # the chat's wording, which needs no agreement with the stage's title (/progress says the same)
+        shown_status = ctx.services.texts.first(ctx.lang, [f"myprogress.status_of.{kind}.{status}",
+                                                           f"myprogress.status.{status}"])
+        lines.append(ctx.t("mydata.stage", stage=title, status=shown_status))
     for row in await fetchall(ctx.conn, "SELECT form_id, answers FROM form_progress WHERE person_id = ?"
                               " ORDER BY started_at", (p.id,)):
         if row["form_id"] == programme.application.id:

@@ -216,7 +216,8 @@ async def staff_card(
         if stage is not None:
             lines.append(texts.get(lang, "tickets.card_stage", stage=pick(stage.title, lang),
                                    step=ticket.step or "",
-                                   done=texts.get(lang, f"myprogress.status.{done}") if done else ""))
+                                   done=texts.first(lang, [f"myprogress.status_of.{stage.kind}.{done}",
+                                                           f"myprogress.status.{done}"]) if done else ""))
         lines.append(texts.get(lang, "tickets.card_asked",
                                at=local_time(programme, ticket.created_at)))
         if coordinator:

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from scenarios.timespec import parse_duration, resolve_moment, validate_moment
 
@@ -128,15 +128,39 @@ class Material(Strict):
     url: str
 
 
+class Deadline(Strict):
+    """A deadline: `deadline: "start+27d 23:00"`, or with options
+    `deadline: {at: "start+27d 23:00", local: true}`.
+
+    With `local` the wall-clock time is read in each intern's own time zone («до 23:00 по
+    вашему времени»): an evening deadline stays in the evening in Vladivostok instead of
+    becoming 06:00 the next morning. Without it the deadline is one moment for everyone.
+    """
+
+    at: Moment
+    local: bool = False
+
+
+def _deadline(value: object) -> object:
+    """The short form (a plain moment) is the usual one; checked here so its error names
+    the `deadline` line itself."""
+    if isinstance(value, str):
+        return {"at": validate_moment(value)}
+    return value
+
+
 class Stage(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")
     title: LocalText
     kind: Literal["application", "event", "form", "submission", "final"]
     opens_at: Moment | None = None
     """When the stage opens by itself; without it a coordinator opens it."""
-    deadline: Moment | None = None
+    deadline: Annotated[Deadline | None, BeforeValidator(_deadline)] = None
     event: str | None = None
     announcement: LocalText | None = None
+    before_event: LocalText | None = None
+    """The announcement when the stage is opened (by /openstage) before its meeting, for a
+    stage whose `announcement` speaks of the meeting as past ("thank you for joining")."""
     instructions: LocalText | None = None
     form: Form | None = None
     submission: Submission | None = None
@@ -151,7 +175,15 @@ class Stage(Strict):
             raise ValueError("a stage of kind 'submission' needs a submission section")
         if self.kind == "event" and not self.event:
             raise ValueError("a stage of kind 'event' names its event")
+        if self.kind == "application" and self.deadline_local:
+            raise ValueError("the application's deadline cannot be local: an applicant's time zone"
+                             " is not known before the application")
         return self
+
+    @property
+    def deadline_local(self) -> bool:
+        """The deadline is each intern's own wall-clock time (`local: true`)."""
+        return self.deadline is not None and self.deadline.local
 
 
 class QuietHours(Strict):
@@ -195,6 +227,16 @@ class TeamRules(Strict):
         return self
 
 
+class CoordinatorNotices(Strict):
+    """How coordinators hear of new applications: a burst of 300 must not be 300 messages."""
+
+    new_applications: Literal["digest", "each"] = "digest"
+    """`digest`: the first application after a quiet spell comes at once with its card, the
+    ones within the next window as one message when it closes; `each`: a card per application."""
+    application_digest_minutes: int = Field(default=15, ge=1, le=1440)
+    """The window: after a notice, new applications wait this long and come together."""
+
+
 class Programme(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
@@ -210,6 +252,7 @@ class Programme(Strict):
     quiet_hours: QuietHours = QuietHours()
     reminders: Reminders = Reminders()
     escalation: Escalation = Escalation()
+    coordinators: CoordinatorNotices = CoordinatorNotices()
     completion: list[str] = Field(default_factory=list)
     """Stage ids that must be done for a certificate."""
     events: list[Event] = Field(default_factory=list)
@@ -253,7 +296,11 @@ class Programme(Strict):
     def start(self) -> datetime:
         return resolve_moment(self.starts_at, datetime.now(self.zone), self.zone)
 
-    def moment(self, text: str) -> datetime:
+    def moment(self, text: str | Deadline) -> datetime:
+        """A moment of the file; a deadline's is its wall-clock time in the programme's zone
+        (a local deadline's moment for one intern: handlers/internship/timetable.py)."""
+        if isinstance(text, Deadline):
+            text = text.at
         return resolve_moment(text, self.start, self.zone)
 
     def stage(self, stage_id: str) -> Stage:

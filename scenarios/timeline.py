@@ -25,6 +25,9 @@ LABELS = {
            "completion": "условия сертификата", "morning": "утро дня срока", "signal": "сигнал",
            "silence": "если интерн молчит", "silent_tutor": "тьютору, если интерн молчит",
            "overdue": "тьютору и интерну, если срок пропущен:",
+           "local": "по времени каждого интерна",
+           "local_note": "сроки «по времени каждого интерна» (local: true) наступают у каждого в его "
+                         "часовом поясе; здесь они и их напоминания — для интерна в часовом поясе программы",
            "zone": "время — {zone}; тихие часы {start}–{end}: напоминания ждут утра "
                    "(у каждого интерна — в его часовом поясе)"},
     "en": {"start": "programme starts", "event": "event", "opens": "stage opens",
@@ -35,6 +38,9 @@ LABELS = {
            "completion": "certificate requires", "morning": "the morning of the deadline", "signal": "flag",
            "silence": "if the intern is silent for", "silent_tutor": "to the tutor if silent for",
            "overdue": "to the tutor and the intern if missed:",
+           "local": "each intern's own time",
+           "local_note": "deadlines in \"each intern's own time\" (local: true) come in each intern's time "
+                         "zone; shown here, with their reminders, for an intern in the programme's zone",
            "zone": "times in {zone}; quiet hours {start}-{end}: reminders wait for the morning "
                    "(each intern's own time zone)"},
 }
@@ -68,7 +74,8 @@ def timeline(programme: Programme, lang: str = "ru") -> list[tuple[datetime, str
         if not stage.deadline:
             continue
         deadline = programme.moment(stage.deadline)
-        items.append((deadline, f"{words['deadline']}: {title} [{stage.id}]"))
+        local = f" — {words['local']}" if stage.deadline_local else ""
+        items.append((deadline, f"{words['deadline']}: {title} [{stage.id}]{local}"))
         if stage.kind == "application":
             continue  # applicants get no reminders: only interns do (handlers/internship/reminders.py)
         for label in rules.before_deadline:
@@ -118,6 +125,8 @@ def render_timeline(programme: Programme, lang: str = "ru") -> str:
         local = at.astimezone(programme.zone)
         lines.append(f"{local:%Y-%m-%d} {days[local.weekday()]} {local:%H:%M}  {text}")
     lines.append(words["zone"].format(zone=programme.timezone, start=quiet.start, end=quiet.end))
+    if any(stage.deadline_local for stage in programme.stages):
+        lines.append(words["local_note"])
     if programme.completion:
         needed = ", ".join(pick(programme.stage(s).title, lang) for s in programme.completion)
         lines.append(f"{words['completion']}: {needed}")

@@ -59,3 +59,14 @@ def resolve_moment(text: str, start: datetime, zone: ZoneInfo) -> datetime:
         at = time(int(hh), int(mm)) if hh else local_start.timetz().replace(tzinfo=None)
         return datetime.combine(day, at).replace(tzinfo=zone)
     return parse_local(text).replace(tzinfo=zone)
+
+
+def same_wall_clock(moment: datetime, home: ZoneInfo, zone: ZoneInfo) -> datetime:
+    """The moment that shows in `zone` the date and time `moment` shows in `home`.
+
+    A local deadline («до 23:00 по вашему времени») is written once, in the programme's
+    zone; each intern's own moment is that wall-clock time read in their zone, so 23:00
+    in Moscow becomes 23:00 in Vladivostok (seven hours earlier), not 06:00 next day.
+    """
+    wall = moment.astimezone(home).replace(tzinfo=None)
+    return wall.replace(tzinfo=zone)

@@ -24,6 +24,7 @@ from handlers.internship import timetable
 from scenarios.models import Programme, Question, pick
 from scenarios.stage_work import survey_stage
 from storage import cohort, teams, tickets
+from storage import reminders as reminder_rows
 from storage import survey as survey_results
 from storage.db import fetchall
 from storage.stages import FINISHED
@@ -69,6 +70,7 @@ async def collect(
         for r in await fetchall(conn, "SELECT person_id, stage_id, status FROM stage_status")
         if r["person_id"] in scope
     }
+    zones: dict[int, str | None] | None = None
     for stage in programme.stages:
         count = StageCount(stage.id)
         for pid in people:
@@ -81,8 +83,14 @@ async def collect(
                 count.waiting += 1
         report.stages.append(count)
         deadline = await timetable.stage_deadline(conn, programme, stage.id)
-        if deadline is not None and deadline < now and stage.id != programme.application.id:
-            late = [p for p in people if statuses.get((p, stage.id)) not in FINISHED]
+        if deadline is not None and stage.id != programme.application.id:
+            if stage.deadline_local:  # each intern's own clock: Vladivostok is late first
+                zones = zones if zones is not None else await reminder_rows.zones(conn, people)
+                past = [p for p in people if timetable.personal(
+                    programme, stage.id, deadline, timetable.intern_zone(programme, zones.get(p))) < now]
+            else:
+                past = people if deadline < now else []
+            late = [p for p in past if statuses.get((p, stage.id)) not in FINISHED]
             if late:
                 report.overdue[stage.id] = late
     rows = await fetchall(

@@ -2,8 +2,9 @@
 
 A move is stored as a timetable override (handlers/internship/timetable.py) and every intern's
 reminders of that item are re-planned in the same transaction, so nothing is sent
-for the old moment. Pause holds everything but direct replies and survives a
-restart. All of it is for coordinators only, checked by the router (commands,
+for the old moment. A local deadline (`local: true`) is moved as a wall-clock time
+that every intern then meets on their own clock. Pause holds everything but direct
+replies and survives a restart. All of it is for coordinators only, checked by the router (commands,
 buttons) and again by the dialog, which the router does not guard.
 """
 
@@ -18,10 +19,12 @@ from bot.local_time import spoken, zone_of
 from bot.messages import Button, Reply
 from bot.router import dialog_allowed
 from bot.services import Services
-from handlers.internship import reminders, timetable
+from handlers.coordination import schedule_view
+from handlers.internship import local_deadlines, reminders, timetable
 from scenarios.models import pick
-from scenarios.timespec import parse_local
-from storage import dialogs, flags, outbox, persons
+from scenarios.timespec import parse_local, same_wall_clock
+from scenarios.timezones import zone_label
+from storage import dialogs, outbox, persons
 from storage import reminders as store
 from storage.dialogs import Dialog
 
@@ -47,6 +50,17 @@ def _zone(ctx: Ctx) -> ZoneInfo:
 
 def _when(ctx: Ctx, moment: datetime) -> str:
     return spoken(ctx.services.texts, ctx.lang, moment, _zone(ctx))
+
+
+def _is_local(ctx: Ctx, kind: str, item: str) -> bool:
+    """A local deadline (`local: true`): moved and shown as a wall-clock time, not a moment."""
+    return kind == "deadline" and ctx.services.programme.stage(item).deadline_local
+
+
+def _item_when(ctx: Ctx, kind: str, item: str, moment: datetime) -> str:
+    if _is_local(ctx, kind, item):
+        return local_deadlines.for_everyone(ctx.services.texts, ctx.lang, moment, ctx.services.programme)
+    return _when(ctx, moment)
 
 
 async def _moment(ctx: Ctx, kind: str, item: str) -> datetime | None:
@@ -78,7 +92,8 @@ async def move(ctx: Ctx) -> None:
     for stage in programme.stages:
         at = await timetable.stage_deadline(ctx.conn, programme, stage.id)
         if at is not None:
-            label = ctx.t("sched.button_deadline", title=pick(stage.title, ctx.lang), when=_when(ctx, at))
+            label = ctx.t("sched.button_deadline", title=pick(stage.title, ctx.lang),
+                          when=_item_when(ctx, "deadline", stage.id, at))
             rows.append([Button(label, f"mv|d|{stage.id}")])
     rows.append([Button(ctx.t("common.cancel"), "mv|cancel")])
     await ctx.reply(ctx.t("sched.move_choose"), rows)
@@ -107,10 +122,16 @@ async def move_button(ctx: Ctx) -> None:
         await ctx.services.core.stale(ctx)
         return
     await dialogs.put(ctx.conn, ctx.person.id, Dialog(MOVE_DIALOG, f"{kind}:{item}"), ctx.now)
+    cancel = [[Button(ctx.t("common.cancel"), "mv|cancel")]]
+    if _is_local(ctx, kind, item):  # the wall-clock time every intern reads on their own clock
+        example = current.astimezone(ctx.services.programme.zone).strftime("%d.%m.%Y %H:%M")
+        await ctx.reply(ctx.t("sched.move_ask_local", title=title, example=example,
+                              when=_item_when(ctx, kind, item, current)), cancel)
+        return
     await ctx.reply(
         ctx.t("sched.move_ask", title=title, when=_when(ctx, current), zone=str(_zone(ctx)),
               example=current.astimezone(_zone(ctx)).strftime("%d.%m.%Y %H:%M")),
-        [[Button(ctx.t("common.cancel"), "mv|cancel")]],
+        cancel,
     )
 
 
@@ -143,12 +164,19 @@ async def move_dialog(ctx: Ctx, dialog: Dialog) -> None:
         await ctx.services.core.stale(ctx)
         return
     cancel = [[Button(ctx.t("common.cancel"), "mv|cancel")]]
-    moment = parse_when(ctx.incoming.text or "", _zone(ctx), ctx.now) if ctx.incoming.file is None else None
+    local = _is_local(ctx, kind, item)
+    zone = ctx.services.programme.zone if local else _zone(ctx)  # a local one: the wall-clock time
+    moment = parse_when(ctx.incoming.text or "", zone, ctx.now) if ctx.incoming.file is None else None
     if moment is None:
         await ctx.reply(ctx.t("sched.move_bad_date"), cancel)
         return
     if moment <= ctx.now:
-        await ctx.reply(ctx.t("sched.move_past", when=_when(ctx, moment)), cancel)
+        await ctx.reply(ctx.t("sched.move_past", when=_item_when(ctx, kind, item, moment)), cancel)
+        return
+    first = await _first_clock(ctx, moment) if local else None
+    if first is not None:
+        await ctx.reply(ctx.t("sched.move_past_local", zone=zone_label(first.key, ctx.lang),
+                              when=_item_when(ctx, kind, item, moment)), cancel)
         return
     await timetable.move(ctx.conn, kind, item, moment, ctx.person.id, ctx.now)
     await reminders.follow_schedule_changes(ctx.conn, ctx.services, ctx.now, {(kind, item)})
@@ -156,9 +184,20 @@ async def move_dialog(ctx: Ctx, dialog: Dialog) -> None:
     people = len(await store.planned_people(ctx.conn))
     code = "e" if kind == "event" else "d"
     await ctx.reply(
-        ctx.t("sched.moved", title=title, when=_when(ctx, moment), people=people),
+        ctx.t("sched.moved", title=title, when=_item_when(ctx, kind, item, moment), people=people),
         [[Button(ctx.t("sched.tell_interns"), f"mv|tell|{code}|{item}")]],
     )
+
+
+async def _first_clock(ctx: Ctx, wall: datetime) -> ZoneInfo | None:
+    """The intern's zone where a local deadline's new wall-clock time has already passed
+    (the easternmost first), or None when it is still ahead for everyone."""
+    programme = ctx.services.programme
+    people = await persons.persons_with_role(ctx.conn, "intern")
+    known = await store.zones(ctx.conn, people)
+    zones = {timetable.intern_zone(programme, known.get(p)) for p in people}
+    passed = [z for z in zones if same_wall_clock(wall, programme.zone, z) <= ctx.now]
+    return min(passed, key=lambda z: same_wall_clock(wall, programme.zone, z)) if passed else None
 
 
 async def tell_interns(ctx: Ctx, kind: str, item: str) -> None:
@@ -173,12 +212,15 @@ async def tell_interns(ctx: Ctx, kind: str, item: str) -> None:
     count = 0
     interns = await persons.persons_with_role(ctx.conn, "intern")
     for person_id in interns:
-        zone = zone_of((await persons.get_person(ctx.conn, person_id)).timezone, settings.default_timezone)
+        timezone = (await persons.get_person(ctx.conn, person_id)).timezone
+        zone = zone_of(timezone, settings.default_timezone)
+        mine = moment if kind == "event" else timetable.personal(  # a local deadline: their own clock
+            ctx.services.programme, item, moment, timetable.intern_zone(ctx.services.programme, timezone))
 
-        def build(lang: str, zone: ZoneInfo = zone) -> Reply:
+        def build(lang: str, zone: ZoneInfo = zone, mine: datetime = mine) -> Reply:
             return Reply(texts.get(lang, f"sched.moved_notice_{kind}",
                                    title=pick(title_of(item).title, lang),
-                                   when=spoken(texts, lang, moment, zone)))
+                                   when=spoken(texts, lang, mine, zone)))
 
         count += await ctx.notify(person_id, f"moved:{kind}:{item}:{stamp}:{person_id}", build,
                                   kind="broadcast")
@@ -198,19 +240,5 @@ async def resume(ctx: Ctx) -> None:
 
 
 async def schedule(ctx: Ctx) -> None:
-    """What is scheduled next, and how sending stands."""
-    lines = [ctx.t("sched.title", zone=str(_zone(ctx)))]
-    upcoming = await store.upcoming(ctx.conn, ctx.now, 12)
-    for item in upcoming:
-        title = _title(ctx, "event" if item.kind == "event" else "deadline", item.ref) or item.ref
-        lines.append(ctx.t(f"sched.line_{item.kind}", title=title, slot=item.slot,
-                           when=_when(ctx, item.first_due), people=item.people))
-    if not upcoming:
-        lines.append(ctx.t("sched.nothing"))
-    counts = await outbox.status_counts(ctx.conn, "rem:")
-    paused = await flags.get(ctx.conn, flags.PAUSED) == "1"
-    lines.append(ctx.t("sched.delivery", paused=paused,
-                       pending=counts.get("pending", 0), sent=counts.get("sent", 0),
-                       failed=counts.get("failed", 0) + counts.get("unreachable", 0),
-                       dropped=counts.get("cancelled", 0)))
-    await ctx.reply("\n".join(lines))
+    """What is scheduled next, and how sending stands (schedule_view.py)."""
+    await schedule_view.show(ctx)

@@ -30,10 +30,10 @@ from bot.local_time import (
 )
 from bot.messages import Button, Reply
 from bot.services import Services
-from handlers.internship import menu, timetable
+from handlers.internship import local_deadlines, menu, timetable
 from scenarios.models import Programme, Stage, pick
 from scenarios.stage_work import action_key, announcement_key
-from scenarios.timespec import parse_duration
+from scenarios.timespec import parse_duration, same_wall_clock
 from storage import attention, outbox, persons, stages, teams
 from storage import flags as flag_store
 from storage import reminders as store
@@ -57,7 +57,10 @@ class Moments:
 
     events: dict[str, datetime]
     deadlines: dict[str, datetime]
+    """A local deadline's (`local: true`) is its wall-clock time in the programme's zone."""
     opens: dict[str, datetime | None]
+    local: frozenset[str] = frozenset()
+    """Stages whose deadline each intern meets by their own clock."""
 
 
 async def moments(conn: aiosqlite.Connection, programme: Programme) -> Moments:
@@ -69,7 +72,8 @@ async def moments(conn: aiosqlite.Connection, programme: Programme) -> Moments:
         assert deadline is not None
         deadlines[stage.id] = deadline
         opens[stage.id] = await timetable.stage_opens(conn, programme, stage.id)
-    return Moments(events, deadlines, opens)
+    local = frozenset(s.id for s in _reminded_stages(programme) if s.deadline_local)
+    return Moments(events, deadlines, opens, local)
 
 
 def _reminded_stages(programme: Programme) -> list[Stage]:
@@ -79,9 +83,13 @@ def _reminded_stages(programme: Programme) -> list[Stage]:
 
 def plan_for(
     s: Services, person_id: int, zone: ZoneInfo, at: Moments, now: datetime,
-    only: set[tuple[str, str]] | None = None,
+    only: set[tuple[str, str]] | None = None, wall_zone: ZoneInfo | None = None,
 ) -> list[Planned]:
-    """One person's reminders; `only` limits it to moved items (("event", id), ("deadline", id)...)."""
+    """One person's reminders; `only` limits it to moved items (("event", id), ("deadline", id)...).
+
+    A local deadline is planned at the person's own moment: its wall-clock time in
+    `wall_zone` (their zone, else the programme's; `zone` when not given).
+    """
     rules, quiet = s.programme.reminders, s.programme.quiet_hours
 
     def wanted(kind: str, item: str) -> bool:
@@ -95,6 +103,8 @@ def plan_for(
             due = before_event(start - parse_duration(label), start, zone, quiet)
             plan.append(Planned(person_id, "event", event_id, label, start, due))
     for stage_id, deadline in at.deadlines.items():
+        if stage_id in at.local:
+            deadline = same_wall_clock(deadline, s.programme.zone, wall_zone or zone)
         if deadline <= now:
             continue
         if wanted("deadline", stage_id):
@@ -133,11 +143,25 @@ async def plan_people(
     plan: list[Planned] = []
     for person_id in person_ids:
         zone = zone_of(zones.get(person_id), s.settings.default_timezone)
-        plan.extend(plan_for(s, person_id, zone, at, now, only))
+        wall = timetable.intern_zone(s.programme, zones.get(person_id))
+        mine = plan_for(s, person_id, zone, at, now, only, wall)
+        if only is None and at.local:
+            mine = await _keep_what_was_said(conn, person_id, at, mine)
+        plan.extend(mine)
         if only is None:
             await store.mark_planned(conn, person_id, zones.get(person_id), now)
     await store.upsert(conn, plan)
     return len(plan)
+
+
+async def _keep_what_was_said(
+    conn: aiosqlite.Connection, person_id: int, at: Moments, plan: list[Planned]
+) -> list[Planned]:
+    """A new time zone moves a local deadline's moment but not its wall-clock time: what
+    was already sent about it said the same words, so it is not planned (and sent) again."""
+    said = {(r.kind, r.ref, r.slot) for r in await store.of_person(conn, person_id)
+            if r.state == "sent" and r.ref in at.local and r.kind in ("deadline", "overdue")}
+    return [p for p in plan if (p.kind, p.ref, p.slot) not in said]
 
 
 async def follow_schedule_changes(
@@ -184,9 +208,11 @@ class Acting:
         self.texts = s.texts
         self.rules = s.programme.reminders
         self.quiet = s.programme.quiet_hours
+        self.people: dict[int, store.Recipient] = {}
 
     async def run(self, rows: list[Reminder]) -> int:
         people = await store.recipients(self.conn, sorted({r.person_id for r in rows}))
+        self.people = people
         latest: dict[tuple[int, str, str], Reminder] = {}
         for row in rows:
             if row.kind in ("event", "deadline"):
@@ -237,6 +263,11 @@ class Acting:
         """Non-urgent messages wait out the reader's quiet hours."""
         moment = after_quiet_hours(self.now, zone, self.quiet)
         return moment if moment > self.now else None
+
+    def intern_zone(self, person_id: int) -> ZoneInfo:
+        """Whose clock the person's local deadlines follow."""
+        who = self.people.get(person_id)
+        return timetable.intern_zone(self.s.programme, who.timezone if who else None)
 
     async def _event(self, row: Reminder, zone: ZoneInfo) -> int:
         if self.now >= row.moment:
@@ -300,7 +331,8 @@ class Acting:
         return 1
 
     async def _silence(self, row: Reminder, zone: ZoneInfo) -> int:
-        deadline = await timetable.stage_deadline(self.conn, self.s.programme, row.ref)
+        deadline = await timetable.stage_deadline(self.conn, self.s.programme, row.ref,
+                                                  self.intern_zone(row.person_id))
         if deadline is not None and self.now >= deadline:
             await self.finish(row, "skipped", "deadline passed: the overdue flag takes over")
             return 0
@@ -382,17 +414,19 @@ class Acting:
         tutor = team.tutor_id if team else None
         readers = [tutor] if tutor else await persons.persons_with_role(self.conn, "coordinator")
         texts = self.texts
+        interns = timetable.intern_zone(self.s.programme, person.timezone)
         for reader in readers:
             reader_zone = zone_of((await persons.get_person(self.conn, reader)).timezone,
                                   self.s.settings.default_timezone)
 
             def build(lang: str, zone: ZoneInfo = reader_zone) -> Reply:
                 state = texts.get(lang, f"rem.state.{status or 'none'}")
+                when = (local_deadlines.about_intern(texts, lang, stage, deadline, interns, zone)
+                        if deadline else "")
                 return Reply(texts.get(
                     lang, text_key, name=person.full_name or f"#{person.id}",
                     team=team.name if team else texts.get(lang, "rem.no_team"),
-                    stage=pick(stage.title, lang),
-                    when=spoken(texts, lang, deadline, zone) if deadline else "", state=state, **extra,
+                    stage=pick(stage.title, lang), when=when, state=state, **extra,
                 ))
 
             key = f"att:{kind}:{row.ref}:{row.person_id}:{reader}"

@@ -2,17 +2,22 @@
 
 The programme file gives the plan; a coordinator may move an event or a deadline
 (stored in schedule_overrides). Everything that needs a time asks here, so reminders,
-menus and reports follow a move at once.
+menus and reports follow a move at once. A local deadline (`local: true`) is a
+wall-clock time with one moment per time zone: whatever concerns one intern asks
+for it with that intern's zone.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
 from bot.clock import from_iso, to_iso
+from bot.local_time import zone_of
 from scenarios.models import Programme
+from scenarios.timespec import same_wall_clock
 from storage.db import fetchone
 
 
@@ -30,13 +35,33 @@ async def event_start(conn: aiosqlite.Connection, programme: Programme, event_id
 
 
 async def stage_deadline(
-    conn: aiosqlite.Connection, programme: Programme, stage_id: str
+    conn: aiosqlite.Connection, programme: Programme, stage_id: str, zone: ZoneInfo | None = None
 ) -> datetime | None:
-    moved = await _override(conn, "deadline", stage_id)
-    if moved:
-        return moved
-    deadline = programme.stage(stage_id).deadline
-    return programme.moment(deadline) if deadline else None
+    """The deadline; for a local one (`local: true`) and a person's `zone`, their own moment.
+
+    Without a zone a local deadline gives its wall-clock time in the programme's zone, the
+    form a move stores it in (a coordinator moves the wall-clock time, not one instant).
+    """
+    moment = await _override(conn, "deadline", stage_id)
+    if moment is None:
+        deadline = programme.stage(stage_id).deadline
+        if deadline is None:
+            return None
+        moment = programme.moment(deadline)
+    return personal(programme, stage_id, moment, zone)
+
+
+def personal(programme: Programme, stage_id: str, moment: datetime, zone: ZoneInfo | None) -> datetime:
+    """`moment` (a stage's deadline as stage_deadline gives it without a zone) for a person
+    in `zone`: the same instant for a fixed deadline, the same wall-clock time for a local one."""
+    if zone is None or not programme.stage(stage_id).deadline_local:
+        return moment
+    return same_wall_clock(moment, programme.zone, zone)
+
+
+def intern_zone(programme: Programme, timezone: str | None) -> ZoneInfo:
+    """Whose clock a local deadline follows: the intern's zone, else the programme's."""
+    return zone_of(timezone, programme.timezone)
 
 
 async def stage_opens(

@@ -18,6 +18,7 @@ BENCHMARKS: list[str] = [
     "bench.bench_broadcast_fanout",
     "bench.bench_scheduler",
     "bench.bench_broadcast",
+    "bench.bench_applications",
 ]
 
 
@@ -83,6 +84,11 @@ FIGURES: dict[str, Figure] = {
     ),
     "broadcast_rows_per_s": Figure(
         "rows/s", "personalised outbox rows the scheduler job writes per second after the first batch",
+    ),
+    "coordinator_messages_300_applications": Figure(
+        "messages", "messages one coordinator receives while 300 interns apply within one minute "
+        "(the real application through the real core on a fake clock), until the digest window "
+        "after the last application has closed; goal ≤ 5",
     ),
     "rss_mb_10k_idle": Figure(
         "MiB", "resident memory of the bot as `bot run` assembles it with all three tokens (App with "

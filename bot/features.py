@@ -11,13 +11,15 @@ from collections.abc import Callable
 from bot.services import Services
 from handlers import internship
 from handlers.coordination import broadcasts, exports, progress, schedule_commands, team_forming, unreachable
-from handlers.enrolment import application, invites, linking, my_data, roles_admin
+from handlers.enrolment import application, applications_list, digest, invites, linking, my_data, roles_admin
 from handlers.internship import reminders
 from handlers.tickets import intern as tickets
 from handlers.tickets import kept
 
 FEATURES: list[Callable[[Services], None]] = [
     application.register,
+    applications_list.register,
+    digest.register,
     linking.register,
     invites.register,
     roles_admin.register,

@@ -56,8 +56,7 @@ async def test_intern_applies_and_coordinator_approves(chat: ConsoleChat) -> Non
 async def test_coordinator_rejects_with_reason_and_intern_may_reapply(chat: ConsoleChat) -> None:
     await fill_application(chat, "bob")
     chat.as_user("alice")
-    await chat.say("/applications")
-    await chat.say("2")  # reject on the card
+    await chat.say("2")  # reject on the notification card
     assert "причину" in chat.last("alice").text
     await chat.say("Набор на эту тему закрыт")
     assert "отклонена" in chat.last("alice").text

@@ -14,6 +14,7 @@ import pytest
 from bench import __main__ as runner
 from bench import (
     bench_aiogram_floor,
+    bench_applications,
     bench_broadcast,
     bench_broadcast_fanout,
     bench_engine,
@@ -27,6 +28,12 @@ async def test_engine_bench_runs_interns_through_both_forms() -> None:
     figures = await bench_engine.run(interns=8, paced_rate=1_000_000)
     assert figures["engine_updates"] == 8 * len(bench_engine.SCRIPT)
     assert figures["engine_updates_per_s"] > 0 and figures["engine_p99_ms"] > 0
+
+
+async def test_applications_bench_counts_a_coordinators_messages() -> None:
+    figures = await bench_applications.run(interns=12)
+    assert figures["coordinator_messages_300_applications"] == 2  # the first card, then the digest
+    assert figures["coordinator_messages_each_application"] == 12
 
 
 async def test_aiogram_floor_answers_every_update() -> None:

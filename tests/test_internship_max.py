@@ -66,7 +66,11 @@ async def enrol(mx: MaxChat, clock: FakeClock) -> dict[int, int]:
         await mx.press(user, "Москва (МСК)")
         await mx.press(user, mx.labels(user)[0])  # consent
         await mx.press(user, mx.labels(user)[0])  # send
-        await mx.press(COORDINATOR, "✅ Одобрить")
+    # the first card comes at once, the others wait for the digest: the list decides on all
+    await mx.say(COORDINATOR, "/applications")
+    await mx.press(COORDINATOR, "☑ Выбрать все на странице")
+    await mx.press(COORDINATOR, "✅ Одобрить выбранные (4)")
+    await mx.press(COORDINATOR, "✅ Да, одобрить (4)")
     for tutor in TUTORS.values():
         await mx.start(tutor)
     ids: dict[int, int] = {}
@@ -195,7 +199,7 @@ async def test_cohort_over_max(settings: Settings, clock: FakeClock) -> None:
         assert "стикер" in sticker[0]
         seq = fake.send_file(2003, "video", duration=13 * 60, size=80 << 20)
         video = fake.updates[-1]["message"]["body"]["attachments"][0]["payload"]["token"]
-        assert "отправлено тьютору" in (await mx.pushed(2003, seq))[0]
+        assert "отправлена тьютору" in (await mx.pushed(2003, seq))[0]
         got = inbox.new()
         tutor_b = got[TUTORS["B"]]
         assert files_of(tutor_b[0])[0]["payload"]["token"] == video and "13 мин" in text_of(tutor_b[-1])

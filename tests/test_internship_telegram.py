@@ -80,7 +80,11 @@ async def enrol(tg: TelegramChat, clock: FakeClock) -> dict[int, int]:
         await tg.press(user, "Москва (МСК)")
         await tg.press(user, tg.labels(user)[0])  # consent
         await tg.press(user, tg.labels(user)[0])  # send
-        await tg.press(COORDINATOR, "✅ Одобрить")
+    # the first card comes at once, the others wait for the digest: the list decides on all
+    await tg.say(COORDINATOR, "/applications")
+    await tg.press(COORDINATOR, "☑ Выбрать все на странице")
+    await tg.press(COORDINATOR, "✅ Одобрить выбранные (4)")
+    await tg.press(COORDINATOR, "✅ Да, одобрить (4)")
     for tutor in TUTORS.values():
         await tg.say(tutor, "/help")
     ids: dict[int, int] = {}
@@ -207,7 +211,7 @@ async def test_cohort_over_telegram(settings: Settings, clock: FakeClock) -> Non
         assert "стикер" in sticker[0]
         update_id = fake.send_video(2003, duration=13 * 60, size=80 << 20)
         video_id = fake.updates[-1]["message"]["video"]["file_id"]
-        assert "отправлено тьютору" in (await pushed(tg, 2003, update_id))[0]
+        assert "отправлена тьютору" in (await pushed(tg, 2003, update_id))[0]
         got = inbox.new()
         tutor_b = got[TUTORS["B"]]
         assert tutor_b[0]["video"] == video_id and "13 мин" in text_of(tutor_b[-1])

@@ -1,7 +1,8 @@
 """Enrolment: the application form, its submission, and the coordinators' decision.
 
 /start leads a newcomer into the application; a submitted form becomes a pending
-application that every coordinator is told about with approve/reject buttons.
+application that every coordinator is told about with approve/reject buttons (at once,
+or in a digest: `digest.py`); /applications is `applications_list.py`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.router import described_commands, dialog_allowed
 from bot.services import Services
+from handlers.enrolment import digest
 from handlers.internship import menu
-from scenarios.engine import REVIEW, shown
+from scenarios.engine import REVIEW
 from scenarios.models import pick
 from storage import applications, dialogs, forms, persons, stages, teams, tickets
 from storage.dialogs import Dialog
@@ -21,7 +23,7 @@ COORDINATOR = {"coordinator"}
 REASON_DIALOG = "reject_reason"
 FIX_DIALOG = "fix_reason"
 LISTED = 20
-"""Pending applications shown at once; the bulk buttons act on exactly these."""
+"""What the bulk buttons of the old /applications list (`apb|...`, still in chats) act on."""
 
 
 def register(s: Services) -> None:
@@ -29,7 +31,6 @@ def register(s: Services) -> None:
     r.command("start", start)
     r.command("help", help_)
     r.command("back", back)
-    r.command("applications", list_pending, COORDINATOR)
     r.payload("app", decide_button, COORDINATOR)
     r.payload("apb", bulk_button, COORDINATOR)
     r.payload("apply", apply_button)
@@ -144,52 +145,7 @@ async def submitted(ctx: Ctx, progress: FormProgress) -> None:
         return
     app_id = await applications.create(ctx.conn, ctx.person.id, progress.answers, ctx.now)
     await ctx.reply(ctx.t("app.submitted"))
-    card = await application_card(ctx, app_id)
-    for coordinator in await persons.persons_with_role(ctx.conn, "coordinator"):
-        await ctx.notify(coordinator, f"app:{app_id}:new:{coordinator}", card)
-
-
-async def application_card(ctx: Ctx, app_id: int):  # type: ignore[no-untyped-def]
-    """A builder of the coordinator's view of one application, in their language."""
-    app = await applications.get(ctx.conn, app_id)
-    assert app is not None
-    form = ctx.services.programme.application.form
-    assert form is not None
-    texts = ctx.services.texts
-
-    def build(lang: str) -> Reply:
-        lines = [texts.get(lang, "app.card_title", id=app_id)]
-        for q in form.questions:
-            if q.kind == "consent":
-                continue
-            label = pick(q.prompt, lang).split("?")[0].split(".")[0]
-            lines.append(f"• {label}: {shown(texts, lang, q, app.answers.get(q.id))}")
-        buttons = [[
-            Button(texts.get(lang, "app.approve"), f"app|{app_id}|ok"),
-            Button(texts.get(lang, "app.reject"), f"app|{app_id}|no"),
-        ], [Button(texts.get(lang, "app.fix"), f"app|{app_id}|fix")]]
-        return Reply("\n".join(lines), buttons)
-
-    return build
-
-
-async def list_pending(ctx: Ctx) -> None:
-    pending = await applications.pending(ctx.conn, LISTED)
-    if not pending:
-        await ctx.reply(ctx.t("app.none_pending"))
-        return
-    await ctx.reply(ctx.t("app.pending_count", count=await applications.count_pending(ctx.conn),
-                          shown=len(pending)))
-    for app in pending:
-        build = await application_card(ctx, app.id)
-        reply = build(ctx.lang)
-        await ctx.reply(reply.text, reply.buttons)
-    if len(pending) > 1:
-        last = max(a.id for a in pending)
-        await ctx.reply(ctx.t("app.bulk_hint", count=len(pending)), [
-            [Button(ctx.t("app.approve_all", count=len(pending)), f"apb|ok|{last}")],
-            [Button(ctx.t("app.reject_all", count=len(pending)), f"apb|no|{last}")],
-        ])
+    await digest.announce(ctx, app_id)
 
 
 async def _listed(ctx: Ctx, last: int) -> list[int]:
@@ -198,7 +154,8 @@ async def _listed(ctx: Ctx, last: int) -> list[int]:
 
 
 async def bulk_button(ctx: Ctx) -> None:
-    """`apb|ok|<last>` approves all listed; `apb|no|<last>` asks one reason for all of them."""
+    """The old list's `apb|ok|<last>` approves all listed; `apb|no|<last>` asks one reason for
+    all of them. Kept for those buttons still in coordinators' chats; /applications now ticks."""
     if len(ctx.args) != 2 or ctx.args[0] not in ("ok", "no", "noreason") or not ctx.args[1].isdigit():
         await ctx.services.core.stale(ctx)
         return

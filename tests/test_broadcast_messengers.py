@@ -39,9 +39,9 @@ async def test_broadcast_to_a_team_over_telegram(settings: Settings, clock: Fake
         assert "Кому отправить" in (await tg.say(TG_COORDINATOR, BODY))[-1]
         await tg.press(TG_COORDINATOR, "👥 Команде…")
         preview = (await tg.press(TG_COORDINATOR, "Команда A"))[-1]
-        assert "Получателей: 3" in preview and "Анна (Команда A), встреча: https://zoom" in preview
+        assert "получат 3 человека" in preview and "Анна (Команда A), встреча: https://zoom" in preview
         queued = await tg.press(TG_COORDINATOR, "📤 Отправить сейчас (3)")
-        assert "3 сообщений" in queued[-1]
+        assert "3 сообщения" in queued[-1]
         await app.s.delivery.run_once()
         assert tg.fake.texts_to(3001) == ["Анна (Команда A), встреча: https://zoom.example.org/j/1000000001"]
         assert tg.fake.texts_to(3002)[0].startswith("Борис (Команда A)")
@@ -62,7 +62,7 @@ async def test_broadcast_to_those_who_missed_a_stage_over_vk(settings: Settings,
         await vk.say(VK_COORDINATOR, "{{ name }}, ждём видеоролик до {{ next_deadline }}")
         await vk.press(VK_COORDINATOR, "⏳ Кто не сдал…")
         preview = (await vk.press(VK_COORDINATOR, "Видеоролик мероприятия"))[-1]
-        assert "Получателей: 2" in preview
+        assert "получат 2 человека" in preview
         await vk.press(VK_COORDINATOR, "📤 Отправить сейчас (2)")
         await app.s.delivery.run_once()
         (text,) = vk.fake.texts_to(4001)
@@ -88,7 +88,7 @@ async def test_broadcast_by_platform_over_max_with_the_report_and_the_export_as_
         await mx.say(MAX_COORDINATOR, "{{ name }}, завтра итоговая встреча")
         await mx.press(MAX_COORDINATOR, "📱 Мессенджер…")
         preview = (await mx.press(MAX_COORDINATOR, "MAX"))[-1]
-        assert "Получателей: 2" in preview
+        assert "получат 2 человека" in preview
         await mx.press(MAX_COORDINATOR, "📤 Отправить сейчас (2)")
         await app.s.delivery.run_once()
         assert mx.fake.texts_to(5001) == ["Жанна, завтра итоговая встреча"]
@@ -182,9 +182,9 @@ async def test_each_audience_over_both_fake_servers_with_the_delivery_report(
             await tg.say(TG_COORDINATOR, "{{ name }}, {{ team }}")
             for label in buttons:
                 preview = (await tg.press(TG_COORDINATOR, label))[-1]
-            assert f"Получателей: {len(expected)}" in preview
+            assert f" {len(expected)} человек" in preview and "Сообщение получ" in preview
             queued = await tg.press(TG_COORDINATOR, f"📤 Отправить сейчас ({len(expected)})")
-            assert f"{len(expected)} сообщений" in queued[-1]
+            assert f"отправляется: {len(expected)} сообщени" in queued[-1]
             for _ in range(delivery.MAX_ATTEMPTS):  # the failing chat is retried until given up
                 await app.s.delivery.run_once()
                 clock.advance(seconds=delivery.MAX_BACKOFF_S)
@@ -204,7 +204,7 @@ async def test_each_audience_over_both_fake_servers_with_the_delivery_report(
             assert (await app.s.scheduler.tick())["broadcast_reports"] == 1
             await app.s.delivery.run_once()
             [report] = [t for t in tg.fake.texts_to(TG_COORDINATOR) if "Отчёт о рассылке" in t]
-            assert f"({len(expected)} получателей)" in report
+            assert f"({len(expected)} получател" in report
             assert f"доставлено: {len(reached)}" in report
             assert f"не удалось отправить: {len(expected & {FAILING_TG})}" in report
             unreachable = len(expected & {BLOCKED_TG, BLOCKED_VK})

@@ -43,7 +43,7 @@ async def test_moving_a_deadline_with_buttons_replans_reminders_and_can_tell_int
     [past] = await chat.say("01.01.2026 10:00", "alice")
     assert "уже прошло" in past.text
     [done] = await chat.say("16.12.2026 23:00", "alice")
-    assert "среда, 16 декабря, 23:00" in done.text and "интернов: 1" in done.text
+    assert "среда, 16 декабря, 23:00" in done.text and "для 1 интерна" in done.text
     async with chat.app.s.db.read() as conn:
         moved = await timetable.stage_deadline(conn, chat.app.s.programme, "homework")
         rows = {r.slot: r for r in await store.of_person(conn, ann)
@@ -52,7 +52,7 @@ async def test_moving_a_deadline_with_buttons_replans_reminders_and_can_tell_int
     assert rows["48h"].moment == moved and rows["48h"].state == "planned"
 
     await chat.press(done.buttons[0][0].payload)
-    assert "интернов: 1" in chat.last("alice").text
+    assert "для 1 интерна" in chat.last("alice").text
     await chat.press(done.buttons[0][0].payload)  # a second press sends nothing twice
     assert "уже сообщено" in chat.last("alice").text
     while await chat.app.s.delivery.run_once():
@@ -69,7 +69,7 @@ async def test_pause_holds_reminders_until_resume(chat: ConsoleChat, clock: Fake
     await run_at(chat, clock, utc(2026, 12, 7, 14))  # the 24 h reminder of meeting 1
     assert not [r for r in chat.all("ann") if "Напоминание" in r.text]
     [status] = await chat.say("/schedule", "alice")  # a direct reply still comes
-    assert "приостановлена" in status.text and "в очереди 1" in status.text
+    assert "приостановлена" in status.text and "в очереди на отправку: 1" in status.text
     [resumed] = await chat.say("/resume", "alice")
     assert "возобновлена" in resumed.text
     await run_at(chat, clock, utc(2026, 12, 7, 14, 1))
@@ -82,8 +82,8 @@ async def test_schedule_lists_what_comes_next(chat: ConsoleChat, clock: FakeCloc
     await chat.app.s.scheduler.tick()
     [shown] = await chat.say("/schedule", "alice")
     first = shown.text.splitlines()[1]
-    assert "Проблематизация" in first and "за 24 ч" in first and "интернов: 2" in first
+    assert "Проблематизация" in first and "за 24 ч" in first and "2 человека" in first
     assert "работает" in shown.text
     async with chat.app.s.db.read() as conn:
         assert await outbox.status_counts(conn, "rem:") == {}
-    assert "Ближайшее" in texts([shown])
+    assert "Ближайшие напоминания" in texts([shown])

@@ -20,10 +20,10 @@ from bot.local_time import quiet_until, zone_of
 from bot.messages import Button, Reply
 from bot.router import dialog_allowed
 from bot.services import Services
-from handlers.coordination import audiences, placeholders
+from handlers.coordination import audiences, broadcast_preview, placeholders
 from scenarios.models import pick
 from scenarios.stage_work import survey_stage
-from storage import broadcasts, dialogs, outbox, persons, teams
+from storage import broadcasts, dialogs, flags, outbox, persons, teams
 from storage import reminders as reminder_store
 from storage.broadcasts import Broadcast
 from storage.dialogs import Dialog
@@ -72,17 +72,22 @@ async def text_dialog(ctx: Ctx, dialog: Dialog) -> None:
         await ctx.reply(ctx.t("bc.too_long", max=MAX_BODY, length=len(body)))
         return
     try:
-        unknown = placeholders.unknown_names(body)
+        placeholders.check(body)
     except placeholders.PlaceholderError as exc:
-        await ctx.reply(ctx.t("bc.syntax_error", error=str(exc), known=_known()))
-        return
-    if unknown:
-        await ctx.reply(ctx.t("bc.unknown_placeholder",
-                              names=", ".join("{{ " + n + " }}" for n in unknown), known=_known()))
+        await template_trouble(ctx, exc, body)
         return
     await dialogs.clear(ctx.conn, ctx.person.id)
     broadcast_id = await broadcasts.create(ctx.conn, ctx.person.id, body, ctx.now)
     await audience_menu(ctx, broadcast_id)
+
+
+async def template_trouble(ctx: Ctx, exc: placeholders.PlaceholderError, body: str) -> None:
+    """Explain a template mistake in the coordinator's words and keep the dialogue open,
+    their text sent back as is (one message, easy to copy and fix)."""
+    await dialogs.put(ctx.conn, ctx.person.id, Dialog(TEXT_DIALOG), ctx.now)
+    await ctx.reply(ctx.t(f"bc.tpl.{exc.key}", **exc.params) + "\n\n" + ctx.t("bc.tpl.fix", known=_known()),
+                    [[Button(ctx.t("common.cancel"), "bc|0|x")]])
+    await ctx.reply(body)
 
 
 async def audience_menu(ctx: Ctx, broadcast_id: int) -> None:
@@ -132,20 +137,20 @@ async def broadcast_button(ctx: Ctx) -> None:
         stages = programme.stages[1:]
         await ctx.reply(ctx.t(f"bc.pick_{kind}"), [
             [Button(pick(s.title, ctx.lang), f"{b}|a|{kind}:{s.id}")] for s in stages
-        ])
+        ] + _back_or_cancel(ctx, b))
     elif action == "teams":
         all_teams = await teams.all_teams(ctx.conn)
         if not all_teams:
-            await ctx.reply(ctx.t("bc.no_teams"))
+            await ctx.reply(ctx.t("bc.no_teams"), _back_or_cancel(ctx, b))
             return
         choices = [Button(t.name, f"{b}|a|team:{t.id}") for t in all_teams]
-        await ctx.reply(ctx.t("bc.pick_team"), grid(choices, 3))
+        await ctx.reply(ctx.t("bc.pick_team"), grid(choices, 3) + _back_or_cancel(ctx, b))
     elif action == "plats":
         await ctx.reply(ctx.t("bc.pick_platform"), [
             [Button(ctx.t(f"bc.platform.{p}") if ctx.services.texts.has(f"bc.platform.{p}") else p,
                     f"{b}|a|platform:{p}")]
             for p in await audiences.platforms(ctx.conn)
-        ])
+        ] + _back_or_cancel(ctx, b))
     elif action == "a" and audiences.valid(arg, programme):
         await broadcasts.update_draft(ctx.conn, draft.id, audience=arg)
         await preview(ctx, draft.id)
@@ -157,6 +162,10 @@ async def broadcast_button(ctx: Ctx) -> None:
         await send(ctx, draft, scheduled=action == "go", urgent=action == "urgent")
     else:
         await ctx.services.core.stale(ctx)
+
+
+def _back_or_cancel(ctx: Ctx, b: str) -> list[list[Button]]:
+    return [[Button(ctx.t("common.back"), f"{b}|aud"), Button(ctx.t("common.cancel"), f"{b}|x")]]
 
 
 def _zone(ctx: Ctx) -> ZoneInfo:
@@ -179,6 +188,8 @@ async def render_for(
 
 
 async def preview(ctx: Ctx, broadcast_id: int) -> None:
+    """The first recipient's text, and what the other recipients would meet (see
+    broadcast_preview): empty placeholders with an example, a pause, quiet hours."""
     draft = await broadcasts.get(ctx.conn, broadcast_id)
     assert draft is not None
     recipients = await audiences.resolve(ctx.conn, ctx.services.programme, draft.audience)
@@ -188,17 +199,26 @@ async def preview(ctx: Ctx, broadcast_id: int) -> None:
                                              [Button(ctx.t("common.cancel"), f"{b}|x")]])
         return
     try:
-        sample = (await render_for(ctx.conn, ctx.services, draft.body, recipients[:1], ctx.now))[
-            recipients[0]]
+        found = await broadcast_preview.analyse(ctx.conn, ctx.services, draft.body, recipients,
+                                                ctx.now, ctx.now)
     except placeholders.PlaceholderError as exc:
-        await ctx.reply(ctx.t("bc.render_error", error=str(exc)))
+        await _render_failed(ctx, draft, exc)
         return
-    await ctx.reply(ctx.t("bc.preview", count=len(recipients), text=sample), [
+    notes = broadcast_preview.notes(ctx.services, ctx.lang, found, _zone(ctx))
+    text = ctx.t("bc.preview", count=len(recipients), text=found.sample)
+    await ctx.reply(text + (f"\n\n{notes}" if notes else ""), [
         [Button(ctx.t("bc.send_now", count=len(recipients)), f"{b}|now")],
         [Button(ctx.t("bc.send_urgent"), f"{b}|urgent")],
         [Button(ctx.t("bc.send_later"), f"{b}|at"), Button(ctx.t("bc.change_audience"), f"{b}|aud")],
         [Button(ctx.t("common.cancel"), f"{b}|x")],
     ])
+
+
+async def _render_failed(ctx: Ctx, draft: Broadcast, exc: placeholders.PlaceholderError) -> None:
+    """A text that fails only with real data: the draft is dropped, nothing was written,
+    and the coordinator is back at the text with theirs to fix."""
+    await broadcasts.cancel(ctx.conn, draft.id)
+    await template_trouble(ctx, exc, draft.body)
 
 
 def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
@@ -234,9 +254,16 @@ async def when_dialog(ctx: Ctx, dialog: Dialog) -> None:
         return
     await dialogs.clear(ctx.conn, ctx.person.id)
     await broadcasts.update_draft(ctx.conn, draft.id, send_at=moment)
-    count = len(await audiences.resolve(ctx.conn, ctx.services.programme, draft.audience))
+    recipients = await audiences.resolve(ctx.conn, ctx.services.programme, draft.audience)
+    count = len(recipients)
     shown = moment.astimezone(zone).strftime(placeholders.TIME_FORMAT)
-    await ctx.reply(ctx.t("bc.confirm_at", count=count, when=shown), [
+    try:
+        found = await broadcast_preview.analyse(ctx.conn, ctx.services, draft.body, recipients,
+                                                moment, ctx.now)
+        notes = broadcast_preview.notes(ctx.services, ctx.lang, found, zone, scheduled=True)
+    except placeholders.PlaceholderError:
+        notes = ""  # the preview showed it already; sending will say so again
+    await ctx.reply(ctx.t("bc.confirm_at", count=count, when=shown) + (f"\n\n{notes}" if notes else ""), [
         [Button(ctx.t("bc.confirm"), f"bc|{draft.id}|go")],
         [Button(ctx.t("common.cancel"), f"bc|{draft.id}|x")],
     ])
@@ -251,7 +278,7 @@ async def send(ctx: Ctx, draft: Broadcast, *, scheduled: bool, urgent: bool = Fa
     try:  # the whole first batch renders before anything is written
         first = await render_for(ctx.conn, ctx.services, draft.body, recipients[:BATCH], ctx.now)
     except placeholders.PlaceholderError as exc:
-        await ctx.reply(ctx.t("bc.render_error", error=str(exc)))
+        await _render_failed(ctx, draft, exc)
         return
     send_at = draft.send_at if scheduled else None
     if not await broadcasts.queue(ctx.conn, draft.id, send_at, urgent=urgent):
@@ -267,8 +294,9 @@ async def send(ctx: Ctx, draft: Broadcast, *, scheduled: bool, urgent: bool = Fa
     await fan_out(ctx.conn, ctx.services, queued, ctx.now, first)
     ctx.services.delivery.wake()
     quiet = ctx.services.programme.quiet_hours
+    paused = "\n\n" + ctx.t("bc.pv.paused") if await flags.get(ctx.conn, flags.PAUSED) == "1" else ""
     await ctx.reply(ctx.t("bc.queued_urgent" if urgent else "bc.queued", id=draft.id,
-                          count=len(recipients), start=quiet.start, end=quiet.end))
+                          count=len(recipients), start=quiet.start, end=quiet.end) + paused)
 
 
 async def fan_out(

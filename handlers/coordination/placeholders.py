@@ -7,13 +7,15 @@ gap, and the unknown names are found before anything is sent.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateAssertionError, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.people import name
@@ -26,6 +28,8 @@ KNOWN = (
     "event_link", "programme",
 )
 TIME_FORMAT = "%d.%m.%Y %H:%M"
+EMPTY = "—"
+"""What a placeholder shows when the person has no such thing (no team, no tutor...)."""
 MAX_RENDERED = 4000
 """Telegram takes 4,096 characters per message; a loop in a template must not exceed it."""
 
@@ -33,23 +37,105 @@ _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
 class PlaceholderError(ValueError):
-    """The template cannot be used; the message is shown to the coordinator as is."""
+    """The template cannot be used. `key` names the explanation in the coordinator's own
+    words (`bc.tpl.<key>` in the locales) and `params` fill it: jinja2's own message is
+    written for programmers and never shown."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+_PAIRS = (("{{", "}}"), ("{%", "%}"), ("{#", "#}"))
+_FILTER = re.compile(r"No filter named '([^']+)'")
+_TAG = re.compile(r"unknown tag '([^']+)'")
+_BLOCK = re.compile(r"block that needs to be closed is '([^']+)'")
+
+
+def _fragment(text: str, limit: int = 24) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= limit else line[:limit].rstrip() + "…"
+
+
+def _unclosed(body: str) -> PlaceholderError | None:
+    """A `{{` (or `{%`, `{#`) with no closing pair before the next opening or the end."""
+    for opening, closing in _PAIRS:
+        start = body.find(opening)
+        while start != -1:
+            after = start + len(opening)
+            end, following = body.find(closing, after), body.find(opening, after)
+            if end == -1 or (following != -1 and following < end):
+                return PlaceholderError(
+                    "unclosed", opening=opening, closing=closing,
+                    line=body.count("\n", 0, start) + 1,
+                    fragment=opening + _fragment(body[after:]),
+                )
+            start = body.find(opening, end + len(closing))
+    return None
+
+
+def _explain(body: str, exc: TemplateSyntaxError) -> PlaceholderError:
+    line = exc.lineno or 1
+    if isinstance(exc, TemplateAssertionError) and (found := _FILTER.search(exc.message or "")):
+        return PlaceholderError("filter", filter=found.group(1), line=line)
+    if (unclosed := _unclosed(body)) is not None:
+        return unclosed
+    message = exc.message or ""
+    if (found := _TAG.search(message)) is not None:
+        return PlaceholderError("tag", tag=found.group(1), line=line)
+    if (found := _BLOCK.search(message)) is not None:
+        return PlaceholderError("block", tag=found.group(1), line=line)
+    if re.search(r"\{\{\s*\}\}", body):
+        return PlaceholderError("empty", line=line)
+    lines = body.splitlines()
+    shown = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return PlaceholderError("syntax", line=line, fragment=_fragment(shown, 60))
 
 
 def unknown_names(body: str) -> list[str]:
     """Names used in the text that no recipient has; raises on a syntax error."""
+    return sorted(used_names(body) - set(KNOWN))
+
+
+def used_names(body: str) -> set[str]:
+    """The placeholders a text uses; PlaceholderError (explained) when it does not parse."""
     try:
-        used = meta.find_undeclared_variables(_env.parse(body))
+        return set(meta.find_undeclared_variables(_env.parse(body)))
     except TemplateSyntaxError as exc:
-        raise PlaceholderError(f"{exc.message} (line {exc.lineno})") from exc
-    return sorted(used - set(KNOWN))
+        raise _explain(body, exc) from exc
+
+
+def suggestion(name: str) -> str:
+    """The known placeholder a typo most likely meant (`tutr` -> `tutor`), or ''."""
+    close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.6)
+    return close[0] if close else ""
+
+
+def check(body: str) -> None:
+    """Everything that can be found before an audience is chosen: the syntax, unknown
+    names, and a dry run on sample values (a dotted name, a call, a division by zero)."""
+    unknown = unknown_names(body)
+    if unknown:
+        raise PlaceholderError(
+            "unknown", names=", ".join("{{ " + n + " }}" for n in unknown), many=len(unknown) > 1,
+            hint=suggestion(unknown[0]), known=", ".join(KNOWN),
+        )
+    render(body, {name: "x" for name in KNOWN})
 
 
 def render(body: str, values: dict[str, Any]) -> str:
     try:
         return _env.from_string(body).render(**values).strip()[:MAX_RENDERED]
-    except TemplateError as exc:
-        raise PlaceholderError(str(exc)) from exc
+    except TemplateSyntaxError as exc:
+        raise _explain(body, exc) from exc
+    except Exception as exc:  # untrusted template code: any failure is the text's, not ours
+        raise PlaceholderError("render") from exc
+
+
+def empty_names(values: dict[str, str], used: set[str]) -> list[str]:
+    """The placeholders of `used` that would show the empty mark for this person."""
+    return [n for n in KNOWN if n in used and values.get(n) == EMPTY]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,19 +165,21 @@ async def values_for(
     zone = ZoneInfo(person.timezone or programme.timezone)
     team = await teams.team_of(conn, person_id)
     done = await stages.statuses_of(conn, person_id)
+    # a local deadline (`local: true`) comes by the person's own clock
+    mine = sorted((timetable.personal(programme, s, m, zone), s) for m, s in when.deadlines)
     deadline = next(
-        ((m, s) for m, s in when.deadlines if m > now and done.get(s) not in stages.FINISHED), None
+        ((m, s) for m, s in mine if m > now and done.get(s) not in stages.FINISHED), None
     )
     event = next(((m, e) for m, e in when.events if m > now), None)
     link = programme.event(event[1]).link if event else ""
     return {
         "name": await name(conn, person_id),
-        "team": team.name if team else "—",
-        "tutor": await name(conn, team.tutor_id) if team and team.tutor_id else "—",
-        "next_deadline": deadline[0].astimezone(zone).strftime(TIME_FORMAT) if deadline else "—",
-        "next_stage": pick(programme.stage(deadline[1]).title, lang) if deadline else "—",
-        "next_event": pick(programme.event(event[1]).title, lang) if event else "—",
-        "event_time": event[0].astimezone(zone).strftime(TIME_FORMAT) if event else "—",
-        "event_link": link or "—",
+        "team": team.name if team else EMPTY,
+        "tutor": await name(conn, team.tutor_id) if team and team.tutor_id else EMPTY,
+        "next_deadline": deadline[0].astimezone(zone).strftime(TIME_FORMAT) if deadline else EMPTY,
+        "next_stage": pick(programme.stage(deadline[1]).title, lang) if deadline else EMPTY,
+        "next_event": pick(programme.event(event[1]).title, lang) if event else EMPTY,
+        "event_time": event[0].astimezone(zone).strftime(TIME_FORMAT) if event else EMPTY,
+        "event_link": link or EMPTY,
         "programme": pick(programme.title, lang),
     }

@@ -77,10 +77,14 @@ async def redeem(ctx: Ctx) -> None:
     if found.created_by is not None:
         who = await name(ctx.conn, ctx.person.id)
         texts = ctx.services.texts
-        role = found.role
+        role, tutor_id = found.role, ctx.person.id
 
         def build(lang: str) -> Reply:
-            return Reply(texts.get(lang, "invite.joined", name=who,
-                                   role=texts.get(lang, f"invite.role.{role}")))
+            text = texts.get(lang, "invite.joined", name=who, role=texts.get(lang, f"invite.role.{role}"))
+            if role != "tutor":
+                return Reply(text)
+            # a new tutor is of use once they have a team: one tap to give them one
+            return Reply(f"{text}\n{texts.get(lang, 'invite.give_team_hint')}",
+                         [[Button(texts.get(lang, "invite.give_team"), f"tm|for|{tutor_id}")]])
 
         await ctx.notify(found.created_by, f"inv:{code}:joined", build)

@@ -15,8 +15,8 @@ from bot.local_time import local
 from bot.messages import Button, Reply
 from bot.router import Handler
 from bot.services import Services
-from handlers.internship import timetable
-from scenarios.models import pick
+from handlers.internship import local_deadlines, timetable
+from scenarios.models import Stage, pick
 from scenarios.stage_work import action_key, later_stages, needs_work
 from storage import dialogs, openings, stages, teams
 from storage.completion import completion
@@ -35,6 +35,15 @@ def register(s: Services) -> None:
     original = s.router.commands.get("help")
     if original is not None:
         s.router.command("help", _with_menu(original.handler), None)
+
+
+def status_text(texts: Texts, lang: str, stage: Stage, status: str) -> str:
+    """A stage's status after its title: the stage kind's own wording where it has one.
+
+    The title's gender is unknown (it is the programme's data), so the wordings need no
+    agreement with it; an application is "approved", a work "waits for the tutor".
+    """
+    return texts.first(lang, [f"myprogress.status_of.{stage.kind}.{status}", f"myprogress.status.{status}"])
 
 
 def rows(texts: Texts, lang: str) -> list[list[Button]]:
@@ -90,6 +99,18 @@ def _when(ctx: Ctx, moment: datetime) -> str:
     return local(moment, ctx.person.timezone, ctx.services.programme.timezone, ctx.lang)
 
 
+async def _deadline(ctx: Ctx, stage: Stage) -> tuple[datetime | None, str]:
+    """The intern's own deadline of a stage (a local one follows their clock) and its words."""
+    programme = ctx.services.programme
+    zone = timetable.intern_zone(programme, ctx.person.timezone)
+    moment = await timetable.stage_deadline(ctx.conn, programme, stage.id, zone)
+    if moment is None:
+        return None, ""
+    words = local_deadlines.for_intern(ctx.services.texts, ctx.lang, stage, moment, ctx.person.timezone,
+                                       programme)
+    return moment, words
+
+
 async def whats_next(ctx: Ctx) -> None:
     """What to do now (with the button that starts it), what waits for review, what comes next."""
     programme = ctx.services.programme
@@ -99,15 +120,14 @@ async def whats_next(ctx: Ctx) -> None:
     buttons: list[list[Button]] = []
     dialog = await dialogs.get(ctx.conn, ctx.person.id)
     draft = dialog.data.get("items", []) if dialog and dialog.kind == "homework" else []
-    for stage in later_stages(programme):
+    for stage in await in_timeline(ctx, later_stages(programme)):
         status = statuses.get(stage.id)
         title = pick(stage.title, ctx.lang)
         if stage.id not in opened or not needs_work(stage):
             continue
         if status not in FINISHED:
-            deadline = await timetable.stage_deadline(ctx.conn, programme, stage.id)
+            _, when = await _deadline(ctx, stage)
             key = "menu.todo_returned" if status == "returned" else "menu.todo"
-            when = _when(ctx, deadline) if deadline else ""
             lines.append(ctx.t(key, title=title, deadline=when))
             if draft and dialog is not None and dialog.ref == stage.id:
                 lines.append(ctx.t("menu.draft", count=len(draft)))
@@ -122,6 +142,20 @@ async def whats_next(ctx: Ctx) -> None:
     if not lines:
         lines.append(ctx.t("menu.nothing_now"))
     await ctx.reply("\n\n".join(lines), buttons + rows(ctx.services.texts, ctx.lang))
+
+
+async def in_timeline(ctx: Ctx, chosen: list[Stage]) -> list[Stage]:
+    """Stages in the order of the timeline, as they stand now (a moved deadline moves its
+    stage): by deadline, else opening, else meeting; the programme's order breaks ties."""
+    programme = ctx.services.programme
+    keyed: list[tuple[datetime, int, Stage]] = []
+    for index, stage in enumerate(chosen):
+        moment = (await timetable.stage_deadline(ctx.conn, programme, stage.id)
+                  or await timetable.stage_opens(ctx.conn, programme, stage.id)
+                  or (await timetable.event_start(ctx.conn, programme, stage.event) if stage.event else None)
+                  or datetime.max.replace(tzinfo=ctx.now.tzinfo))
+        keyed.append((moment, index, stage))
+    return [stage for _, _, stage in sorted(keyed, key=lambda item: (item[0], item[1]))]
 
 
 async def _upcoming(ctx: Ctx, opened: dict[str, datetime]) -> tuple[datetime, str] | None:
@@ -144,13 +178,13 @@ async def deadlines(ctx: Ctx) -> None:
     statuses = await stages.statuses_of(ctx.conn, ctx.person.id)
     lines = [ctx.t("menu.deadlines_title")]
     for stage in later_stages(programme):
-        deadline = await timetable.stage_deadline(ctx.conn, programme, stage.id)
+        deadline, when = await _deadline(ctx, stage)
         if deadline is None or not needs_work(stage):
             continue
         status = statuses.get(stage.id) or "not_open"
         mark = "✅" if status in FINISHED else ("⚠️" if deadline < ctx.now else "•")
         lines.append(ctx.t("menu.deadline_line", mark=mark, title=pick(stage.title, ctx.lang),
-                           when=_when(ctx, deadline), status=ctx.t(f"myprogress.status.{status}")))
+                           when=when, status=status_text(ctx.services.texts, ctx.lang, stage, status)))
     await ctx.reply("\n".join(lines), rows(ctx.services.texts, ctx.lang))
 
 
@@ -166,7 +200,8 @@ async def progress(ctx: Ctx) -> None:
         lines.append(ctx.t("myprogress.team", team=team.name, tutor=tutor))
     for stage in programme.stages:
         status = statuses.get(stage.id) or "not_open"
-        lines.append(f"• {pick(stage.title, ctx.lang)}: {ctx.t(f'myprogress.status.{status}')}")
+        shown = status_text(ctx.services.texts, ctx.lang, stage, status)
+        lines.append(f"• {pick(stage.title, ctx.lang)}: {shown}")
     state = await completion(ctx.conn, programme, ctx.person.id)
     if state.complete:
         lines.append(ctx.t("myprogress.all_done"))

@@ -16,7 +16,7 @@ from bot.context import Ctx, notify
 from bot.local_time import local, quiet_until, zone_of
 from bot.messages import Button, Reply
 from bot.services import Services
-from handlers.internship import menu, timetable
+from handlers.internship import local_deadlines, menu, timetable
 from scenarios.models import Stage, pick
 from scenarios.stage_work import action_key, announcement_key, later_stages, needs_work
 from storage import openings, persons, stages
@@ -72,8 +72,11 @@ async def announce(
         await stages.set_status(conn, person_id, stage_id, status, now)
         person = await persons.get_person(conn, person_id)
 
-        def build(lang: str, tz: str | None = person.timezone) -> Reply:
-            return stage_reply(services, stage, lang, tz, deadline, event_at)
+        mine = timetable.personal(programme, stage_id, deadline, timetable.intern_zone(
+            programme, person.timezone)) if deadline else None  # a local deadline: their own clock
+
+        def build(lang: str, tz: str | None = person.timezone, mine: datetime | None = mine) -> Reply:
+            return stage_reply(services, stage, lang, tz, mine, event_at, now=now, opens=opens)
 
         zone = zone_of(person.timezone, programme.timezone)
         wait = quiet_until(now, zone, programme.quiet_hours)
@@ -92,28 +95,64 @@ def stage_reply(
     tz: str | None,
     deadline: datetime | None,
     event_at: datetime | None,
+    *,
+    now: datetime | None = None,
+    opens: datetime | None = None,
 ) -> Reply:
-    """The announcement of a stage: what to do, by when, the event and its link, materials."""
+    """The announcement of a stage: what to do, by when, the event and its link, materials.
+
+    A stage planned to open after its meeting has an announcement written for after it
+    ("thank you for joining"); opened early with /openstage, it says the meeting is
+    still ahead instead (the stage's `before_event` text, else a plain line)."""
     texts, programme = services.texts, services.programme
     zone = programme.timezone
     lines = [texts.get(lang, "stage.opened", title=pick(stage.title, lang))]
-    for part in (stage.announcement, stage.instructions):
-        if part:
-            lines.append(pick(part, lang))
+    event = programme.event(stage.event) if stage.event and event_at is not None else None
+    state = meeting_state(event_at, event.duration_minutes, now) if event and event_at and now else "ahead"
+    early = event is not None and event_at is not None and state == "ahead" and (
+        opens is not None and opens >= event_at)
+    if early and event is not None:
+        lines.append(pick(stage.before_event, lang) if stage.before_event else texts.get(
+            lang, "stage.before_meeting", title=pick(event.title, lang)))
+    elif stage.announcement:
+        lines.append(pick(stage.announcement, lang))
+    if stage.instructions:
+        lines.append(pick(stage.instructions, lang))
     if stage.prompts:
         numbered = "\n".join(f"{i}. {pick(p, lang)}" for i, p in enumerate(stage.prompts, 1))
         lines.append(texts.get(lang, "stage.prompts", prompts=numbered))
-    if stage.event and event_at is not None:
-        event = programme.event(stage.event)
-        lines.append(texts.get(lang, "stage.event", title=pick(event.title, lang),
+    if event is not None and event_at is not None:
+        key = {"ahead": "stage.event", "now": "stage.event_now"}.get(state, "stage.event_past")
+        lines.append(texts.get(lang, key, title=pick(event.title, lang),
                                when=local(event_at, tz, zone, lang), link=event.link))
     if deadline is not None and needs_work(stage):
-        lines.append(texts.get(lang, "stage.deadline", when=local(deadline, tz, zone, lang)))
+        when = local_deadlines.for_intern(texts, lang, stage, deadline, tz, programme)
+        lines.append(texts.get(lang, "stage.deadline", when=when))
     rows = [[Button(pick(m.title, lang), url=m.url)] for m in stage.materials]
     if needs_work(stage):
         rows.append([Button(texts.get(lang, action_key(stage)), f"go|{stage.id}")])
     rows.extend(menu.rows(texts, lang))
     return Reply("\n\n".join(lines), rows)
+
+
+def meeting_state(start: datetime, duration_minutes: int, now: datetime) -> str:
+    """`ahead`, `now` (under way) or `past`: a meeting is spoken of by the clock."""
+    if now < start:
+        return "ahead"
+    return "now" if now < start + timedelta(minutes=duration_minutes) else "past"
+
+
+async def _meeting_note(ctx: Ctx, stage_id: str) -> str:
+    """On the confirmation: the stage's meeting, spoken of as ahead, under way or past."""
+    programme = ctx.services.programme
+    stage = programme.stage(stage_id)
+    if not stage.event:
+        return ""
+    event = programme.event(stage.event)
+    start = await timetable.event_start(ctx.conn, programme, stage.event)
+    state = meeting_state(start, event.duration_minutes, ctx.now)
+    when = local(start, ctx.person.timezone, programme.timezone, ctx.lang)
+    return "\n\n" + ctx.t(f"stage.confirm_meeting_{state}", title=pick(event.title, ctx.lang), when=when)
 
 
 async def list_closed(ctx: Ctx) -> None:
@@ -130,9 +169,9 @@ async def list_closed(ctx: Ctx) -> None:
 
 
 async def open_button(ctx: Ctx) -> None:
-    """`open|<stage>` asks to confirm; `open|<stage>|yes` opens it now."""
+    """`open|<stage>` asks to confirm; `open|<stage>|yes` opens it now, `|no` cancels."""
     stage_ids = {s.id for s in later_stages(ctx.services.programme)}
-    if not ctx.args or ctx.args[0] not in stage_ids or ctx.args[1:] not in ([], ["yes"]):
+    if not ctx.args or ctx.args[0] not in stage_ids or ctx.args[1:] not in ([], ["yes"], ["no"]):
         await ctx.services.core.stale(ctx)
         return
     stage_id = ctx.args[0]
@@ -140,10 +179,14 @@ async def open_button(ctx: Ctx) -> None:
     if stage_id in await openings.opened(ctx.conn):
         await ctx.reply(ctx.t("stage.already_open", title=title))
         return
+    if ctx.args[1:] == ["no"]:
+        await ctx.reply(ctx.t("stage.open_cancelled", title=title))
+        return
     if ctx.args[1:] != ["yes"]:
         await ctx.reply(
-            ctx.t("stage.confirm_open", title=title),
-            [[Button(ctx.t("stage.open_yes"), f"open|{stage_id}|yes")]],
+            ctx.t("stage.confirm_open", title=title) + await _meeting_note(ctx, stage_id),
+            [[Button(ctx.t("stage.open_yes"), f"open|{stage_id}|yes"),
+              Button(ctx.t("common.cancel"), f"open|{stage_id}|no")]],
         )
         return
     await openings.record(ctx.conn, stage_id, ctx.now, ctx.person.id)

@@ -46,11 +46,11 @@ async def seed_cohort(app: App, count: int, prefix: str = "i") -> list[int]:
     ]
 
 
-async def make_tutor(app: App, user: str) -> int:
+async def make_tutor(app: App, user: str, *, platform: str = "console") -> int:
     now = app.s.clock.now()
     async with app.s.db.transaction() as conn:
         account, _ = await persons.ensure_account(
-            conn, now, platform="console", user_ref=user, chat_ref=user, display_name=user,
+            conn, now, platform=platform, user_ref=user, chat_ref=user, display_name=user,
             language_code="ru", locale="ru",
         )
         await persons.grant_role(conn, account.person_id, "tutor", now)

@@ -14,27 +14,42 @@ through the real Core. After every update:
   at a form in progress, at most one live application per person, every button
   payload within Telegram's 64 bytes.
 
+MAX goes in one step further out: random raw JSON as the MAX Bot API would send it
+(messages with any attachment, button presses with stale or malformed payloads, «Начать»
+with any start payload, update types we do not handle, fields missing or of the wrong
+type, garbage in the batch) is parsed by maxapi exactly as the adapter parses it and
+mapped by `messengers.max.mapping`; neither may raise, what is mapped must be a
+well-formed MAX `Incoming`, and the core must answer it as above.
+
 `HYPOTHESIS_PROFILE=long pytest tests/test_fuzz_updates.py` runs a longer random search.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
 
+import maxapi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from maxapi.methods.types.getted_updates import process_update_request
+from maxapi.types.updates.bot_started import BotStarted
+from maxapi.types.updates.message_callback import MessageCallback
+from maxapi.types.updates.message_created import MessageCreated
 
 from bot.app import App
 from bot.clock import FakeClock
 from bot.context import Ctx
 from bot.messages import FileInfo, FileKind, Incoming, Reply
 from bot.settings import Settings
+from messengers.max import mapping
+from messengers.max.adapter import make_bot
 from tests.conftest import APPLICATION
 
 settings.register_profile(
@@ -45,7 +60,8 @@ settings.register_profile(
     "long", max_examples=3000, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
 
 PLATFORM = "fuzz"
 USERS = ["u1", "u2", "alice"]
@@ -139,9 +155,8 @@ SENSIBLE = {
 
 # --- the bot under test -----------------------------------------------------------------------
 class Recorder:
-    platform = PLATFORM
-
-    def __init__(self) -> None:
+    def __init__(self, platform: str = PLATFORM) -> None:
+        self.platform = platform
         self.sent: list[tuple[str, Reply]] = []
 
     async def send(self, chat_ref: str, reply: Reply, *, idem: int | None = None) -> str | None:
@@ -150,11 +165,17 @@ class Recorder:
 
 
 class Errors(logging.Handler):
-    def __init__(self) -> None:
+    """Errors logged by our code; `ignore` is a library's folder whose errors are its own
+    business (maxapi logs a garbage event it skips as an error: the library doing its job)."""
+
+    def __init__(self, ignore: Path | None = None) -> None:
         super().__init__(logging.ERROR)
+        self.ignore = ignore
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.ignore is not None and Path(record.pathname).is_relative_to(self.ignore):
+            return
         self.records.append(record)
 
 
@@ -174,31 +195,38 @@ async def play(script: list[Act]) -> None:
     app.s.delivery.register(recorder)
     errors = Errors()
     logging.getLogger().addHandler(errors)
-    sorry = {app.s.texts.get(lang, "common.try_again_later") for lang in ("ru", "en")}
     last: dict[str, Incoming] = {}
     try:
         for number, act in enumerate(script):
             incoming = await build(app, act, number, recorder, last)
             if incoming is None:
                 continue
-            redelivered = act.redeliver
-            before = len(recorder.sent)
-            rows_before = await count(app, "outbox")
-            await app.core.handle(incoming)
-            new = recorder.sent[before:]
-            context = f"update {number}: {describe(incoming)}"
-            assert not errors.records, f"{context}: {errors.records[0].getMessage()}"
-            assert not [r for _, r in new if r.text in sorry], f"{context}: 'try again' was sent"
-            if redelivered:
-                assert new == [], f"{context}: a re-delivered update was answered again"
-                assert await count(app, "outbox") == rows_before
-            else:
-                assert any(chat == act.user for chat, _ in new), f"{context}: no reply"
+            await answered(app, incoming, act.redeliver, recorder, errors, f"update {number}")
+            if not act.redeliver:
                 last[act.user] = incoming
-            await check_state(app, context)
     finally:
         logging.getLogger().removeHandler(errors)
         await app.stop()
+
+
+async def answered(
+    app: App, incoming: Incoming, redelivered: bool, recorder: Recorder, errors: Errors, where: str
+) -> None:
+    """`incoming` through the core: answered without a crash (or, re-delivered, ignored)."""
+    sorry = {app.s.texts.get(lang, "common.try_again_later") for lang in ("ru", "en")}
+    before = len(recorder.sent)
+    rows_before = await count(app, "outbox")
+    await app.core.handle(incoming)
+    new = recorder.sent[before:]
+    context = f"{where}: {describe(incoming)}"
+    assert not errors.records, f"{context}: {errors.records[0].getMessage()}"
+    assert not [r for _, r in new if r.text in sorry], f"{context}: 'try again' was sent"
+    if redelivered:
+        assert new == [], f"{context}: a re-delivered update was answered again"
+        assert await count(app, "outbox") == rows_before
+    else:
+        assert any(chat == incoming.chat_ref for chat, _ in new), f"{context}: no reply"
+    await check_state(app, context)
 
 
 async def build(
@@ -222,26 +250,28 @@ async def build(
     )
 
 
-async def decide(recorder: Recorder, number: int) -> dict[str, Any]:
+async def decide(recorder: Recorder, number: int, coordinator: str = "alice") -> dict[str, Any]:
     """The coordinator opens the applications, then approves or rejects the last card."""
-    mine = [r for chat, r in recorder.sent if chat == "alice"]
+    mine = [r for chat, r in recorder.sent if chat == coordinator]
     decisions = [b.payload for b in (mine[-1].buttons[0] if mine and mine[-1].buttons else [])]
     if decisions and decisions[0].startswith("app|"):
         return {"payload": decisions[number % len(decisions)]}
     return {"text": "/applications"}
 
 
-async def sensible(app: App, user: str, number: int, recorder: Recorder) -> dict[str, Any]:
+async def sensible(
+    app: App, user: str, number: int, recorder: Recorder, platform: str = PLATFORM, coordinator: str = "alice"
+) -> dict[str, Any]:
     async with app.s.db.read() as conn:
         rows = await conn.execute_fetchall(
             "SELECT d.kind, d.ref, f.status, f.step FROM accounts a"
             " JOIN dialog_state d ON d.person_id = a.person_id"
             " LEFT JOIN form_progress f ON f.person_id = a.person_id AND f.form_id = d.ref"
-            " WHERE a.platform = ? AND a.user_ref = ?", (PLATFORM, user),
+            " WHERE a.platform = ? AND a.user_ref = ?", (platform, user),
         )
     if not rows:
-        if user == "alice":
-            return await decide(recorder, number)
+        if user == coordinator:
+            return await decide(recorder, number, coordinator)
         return {"text": ("/start", "/fuzz_reflection")[number % 2]}
     kind, ref, status, step = rows[0]
     if kind != "form":
@@ -302,3 +332,290 @@ async def check_state(app: App, context: str) -> None:
 @given(scripts)
 def test_random_updates_never_crash_and_leave_a_valid_state(script: list[Act]) -> None:
     asyncio.run(play(script))
+
+
+# --- MAX: raw platform JSON through maxapi's parser and the adapter's mapping ------------------
+Json = dict[str, Any]
+MAX_USERS = [2002, 2003, 1001]
+MAX_COORDINATOR = "1001"
+"""Named `max:1001` in the settings (as in tests/e2e/max.py): approvals are fuzzed too."""
+MAX_TOKEN = "max-fuzz-token-0123456789"
+NOWHERE = "http://127.0.0.1:9"
+"""The bot's API address: nothing listens there, and parsing must not need it."""
+MAX_BOT_ID = 900_001
+DIALOG_OFFSET = 100_000_000_000
+"""A dialog has a chat id of its own, distinct from its user's id, as on the platform."""
+EPOCH_MS = 1_750_000_000_000
+MAX_EXAMPLES = 60 if PROFILE == "ci" else settings().max_examples
+"""Every example starts an app: 60 keep the default run to a few seconds."""
+WHATEVER = "x-"
+"""Attachment types the generator makes up start with this, so they never name a real one."""
+
+
+@dataclass(frozen=True)
+class MaxAct:
+    user: int
+    kind: str
+    """message, callback, started, other (an update type we do not map), junk (not an
+    update at all), redeliver (this person's previous update again) or sensible."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    press: int | None = None
+    """A press of button number `press` (modulo) of the last message this person got."""
+    breakage: tuple[int, str] | None = None
+    """Spoil one field of the JSON (see `spoil`): the library must skip, not raise."""
+
+
+def max_user(user_id: int, name: str | None = None, is_bot: bool = False) -> Json:
+    first, _, last = (name or "").partition(" ")
+    return {"user_id": user_id, "first_name": first, "last_name": last or None, "is_bot": is_bot,
+            "name": name, "last_activity_time": EPOCH_MS}
+
+
+def recipient(user_id: int, chat_type: str, of_bot: bool = False) -> Json:
+    if chat_type != "dialog":
+        return {"chat_id": -(70_000_000 + user_id), "chat_type": chat_type}
+    return {"chat_id": DIALOG_OFFSET + user_id, "chat_type": "dialog",
+            "user_id": user_id if of_bot else MAX_BOT_ID}
+
+
+def message_json(
+    user: int, number: int, *, text: str | None = None, attachments: list[Json] | None = None,
+    chat_type: str = "dialog", is_bot: bool = False, name: str | None = None,
+    reply_to: str | None = None, locale: str | None = "ru",
+) -> Json:
+    message: Json = {
+        "sender": max_user(user, name, is_bot), "recipient": recipient(user, chat_type),
+        "timestamp": EPOCH_MS + number,
+        "body": {"mid": f"mid.{number:032x}", "seq": number, "text": text,
+                 "attachments": attachments or [], "markup": []},
+    }
+    if reply_to is not None:
+        message["link"] = {"type": "reply", "sender": max_user(MAX_BOT_ID, "Bot", True),
+                           "chat_id": DIALOG_OFFSET + user, "message": {"mid": reply_to, "seq": 1}}
+    return {"update_type": "message_created", "timestamp": EPOCH_MS + number, "message": message,
+            "user_locale": locale}
+
+
+def callback_json(
+    user: int, number: int, *, payload: str | None, on_message: bool = True,
+    chat_type: str = "dialog", locale: str | None = "ru",
+) -> Json:
+    update: Json = {
+        "update_type": "message_callback", "timestamp": EPOCH_MS + number, "user_locale": locale,
+        "callback": {"timestamp": EPOCH_MS + number, "callback_id": f"cb.{number:012d}",
+                     "payload": payload, "user": max_user(user, "Мария Иванова")},
+    }
+    if on_message:  # the bot's message the button was on (absent when it was deleted)
+        update["message"] = {
+            "sender": max_user(MAX_BOT_ID, "Bot", True), "recipient": recipient(user, chat_type, True),
+            "timestamp": EPOCH_MS, "body": {"mid": f"mid.bot{number}", "seq": 1, "text": "Вопрос"},
+        }
+    return update
+
+
+def started_json(
+    user: int, number: int, *, payload: str | None = None, name: str | None = None,
+    locale: str | None = "ru",
+) -> Json:
+    update: Json = {"update_type": "bot_started", "timestamp": EPOCH_MS + number,
+                    "chat_id": DIALOG_OFFSET + user, "user": max_user(user, name), "user_locale": locale}
+    if payload is not None:
+        update["payload"] = payload
+    return update
+
+
+def other_json(user: int, number: int, *, update_type: str) -> Json:
+    """An update type the adapter does not ask for (or one nobody knows), shaped loosely."""
+    return {"update_type": update_type, "timestamp": EPOCH_MS + number, "chat_id": DIALOG_OFFSET + user,
+            "user": max_user(user), "user_id": user, "message_id": f"mid.{number:032x}"}
+
+
+def spoil(event: Json, breakage: tuple[int, str]) -> None:
+    """Drop one field anywhere in the JSON, or give it a null or a value of the wrong type."""
+    places: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            places.append((node, key))
+            walk(value)
+
+    walk(event)
+    which, how = breakage
+    container, key = places[which % len(places)]
+    if how == "drop":
+        del container[key]
+    else:
+        container[key] = {"null": None, "str": "x", "int": 7, "list": []}[how]
+
+
+max_users = st.sampled_from(MAX_USERS)
+names = st.one_of(st.none(), st.text(max_size=30))
+locales = st.sampled_from([None, "", "ru", "ru-RU", "en", "en-US", "de_DE", "zz"])
+urls = st.sampled_from(["https://files.max.example/f/1", "", "not a url", "https://x.example/" + "a" * 3000])
+tokens = st.one_of(st.none(), st.text(max_size=12))
+durations = st.one_of(st.none(), st.integers(-5, 10**7))
+chat_types = st.sampled_from(["dialog", "dialog", "dialog", "chat", "channel"])
+
+
+def kind(name: str, **parts: st.SearchStrategy[Any]) -> st.SearchStrategy[Json]:
+    return st.fixed_dictionaries({"type": st.just(name), **parts})
+
+
+buttons = st.fixed_dictionaries({"type": st.just("callback"), "text": st.text(min_size=1, max_size=10),
+                                 "payload": st.text(max_size=20)})
+attachments = st.one_of(
+    kind("file", payload=st.fixed_dictionaries({"url": urls, "token": tokens}), filename=names, size=sizes),
+    kind("image", payload=st.fixed_dictionaries(
+        {"photo_id": st.integers(0, 2**40), "token": st.text(max_size=12), "url": urls})),
+    kind("video", payload=st.fixed_dictionaries({"url": urls, "token": tokens}), token=tokens,
+         duration=durations, width=st.integers(0, 4000), height=st.integers(0, 4000)),
+    kind("audio", payload=st.fixed_dictionaries({"url": urls, "token": tokens}),
+         transcription=st.one_of(st.none(), st.text(max_size=40))),
+    kind("sticker", payload=st.fixed_dictionaries({"url": urls, "code": st.text(max_size=10)}),
+         width=st.just(128), height=st.just(128)),
+    kind("location", latitude=st.floats(-90, 90), longitude=st.floats(-180, 180)),
+    kind("contact", payload=st.fixed_dictionaries({}, optional={
+        "vcf_info": st.text(max_size=60), "max_info": st.builds(max_user, max_users, names)})),
+    kind("share", payload=st.fixed_dictionaries({"url": urls}, optional={"token": tokens}),
+         title=names, description=names),
+    kind("inline_keyboard", payload=st.fixed_dictionaries(
+        {"buttons": st.lists(st.lists(buttons, min_size=1, max_size=3), max_size=3)})),
+    st.fixed_dictionaries({"type": st.text(max_size=10).map(lambda t: WHATEVER + t), "payload": st.just({})}),
+)
+max_payloads = st.one_of(st.none(), st.just(""), payloads, st.sampled_from(
+    ["app|1|ok", "app|999|fix", "apply", "menu", "hw|1", "tk|1|s", "ev|list", "bc|1|now", "||", "a" * 1024]))
+start_payloads = st.one_of(st.none(), st.just(""), st.text(max_size=60), st.sampled_from(
+    ["inv-ABCDEFGHIJ", "inv-", "link-123456", "link-", "-", "x" * 5000]))
+breakages = st.one_of(st.none(), st.none(), st.tuples(
+    st.integers(0, 10**6), st.sampled_from(["drop", "null", "str", "int", "list"])))
+UNMAPPED = ["bot_stopped", "bot_added", "message_edited", "message_removed", "dialog_muted", "user_added",
+            "chat_title_changed", "message_reactions", "on_started"]
+"""Update types the adapter does not ask for (maxapi knows most, the last two it does not)."""
+junk = st.sampled_from([None, 0, "update", [], {}, {"update_type": None}, {"update_type": "message_created"},
+                        {"update_type": "message_callback", "timestamp": 1}, {"updates": []}])
+max_acts = st.one_of(
+    st.builds(lambda u, f, b: MaxAct(u, "message", f, breakage=b), max_users, st.fixed_dictionaries(
+        {"text": st.one_of(st.none(), texts, plausible)},
+        optional={"attachments": st.lists(attachments, max_size=3), "chat_type": chat_types,
+                  "is_bot": st.sampled_from([False, False, True]), "name": names,
+                  "reply_to": st.one_of(st.integers(1, 40).map(str), st.text(max_size=8)), "locale": locales},
+    ), breakages),
+    st.builds(lambda u, f, b: MaxAct(u, "callback", f, breakage=b), max_users, st.fixed_dictionaries(
+        {"payload": max_payloads},
+        optional={"on_message": st.booleans(), "chat_type": chat_types, "locale": locales},
+    ), breakages),
+    st.builds(lambda u, n: MaxAct(u, "callback", press=n), max_users, st.integers(0, 20)),
+    st.builds(lambda u, f, b: MaxAct(u, "started", f, breakage=b), max_users, st.fixed_dictionaries(
+        {"payload": start_payloads}, optional={"name": names, "locale": locales}), breakages),
+    st.builds(lambda u, t: MaxAct(u, "other", {"update_type": t}), max_users,
+              st.one_of(st.text(max_size=15), st.sampled_from(UNMAPPED))),
+    st.builds(lambda u, j: MaxAct(u, "junk", {"value": j}), max_users, junk),
+    st.builds(lambda u: MaxAct(u, "redeliver"), max_users),
+)
+max_runs = st.builds(lambda u, k: [MaxAct(u, "sensible")] * k, max_users, st.integers(1, 12))
+max_scripts = st.lists(st.one_of(max_acts.map(lambda a: [a]), max_runs), min_size=1, max_size=12).map(
+    lambda chunks: [act for chunk in chunks for act in chunk]
+)
+
+
+async def max_event(app: App, act: MaxAct, number: int, recorder: Recorder) -> Any:
+    """The act as the JSON the platform would send: a fresh update with ids from `number`."""
+    user, fields = act.user, copy.deepcopy(act.fields)  # `spoil` must not touch the example
+    kind_ = act.kind
+    if kind_ == "sensible":
+        wanted = await sensible(app, str(user), number, recorder, mapping.PLATFORM, MAX_COORDINATOR)
+        kind_, fields = ("callback", wanted) if "payload" in wanted else ("message", wanted)
+    if act.press is not None:
+        mine = [r for chat, r in recorder.sent if chat == str(user)]
+        pressable = [b.payload for row in (mine[-1].buttons if mine else []) for b in row if b.payload]
+        fields["payload"] = pressable[act.press % len(pressable)] if pressable else "menu"
+    if kind_ == "junk":
+        return fields["value"]
+    build = {"message": message_json, "callback": callback_json, "started": started_json,
+             "other": other_json}[kind_]
+    event = build(user, number, **fields)
+    if act.breakage is not None:
+        spoil(event, act.breakage)
+    return event
+
+
+def intact(act: MaxAct) -> bool:
+    """Well-formed JSON of an update type we handle: the library must parse it."""
+    made_up = any(str(a.get("type", "")).startswith(WHATEVER) for a in act.fields.get("attachments") or [])
+    return act.kind in ("message", "callback", "started", "sensible") and act.breakage is None and not made_up
+
+
+def must_map(update: Any) -> bool:
+    """Whether a person said or pressed something the core must hear."""
+    if isinstance(update, BotStarted):
+        return True
+    if isinstance(update, MessageCallback):
+        in_dialog = update.message is None or update.message.recipient.chat_type == "dialog"
+        return bool(update.callback.payload) and in_dialog
+    if isinstance(update, MessageCreated):
+        message, body = update.message, update.message.body
+        said = body is not None and bool(
+            body.text or any(str(a.type) != "inline_keyboard" for a in body.attachments or []))
+        person = message.sender is not None and not message.sender.is_bot
+        return person and message.recipient.chat_type == "dialog" and said
+    return False
+
+
+def check_mapped(update: Any, incoming: Incoming | None, context: str) -> None:
+    assert (incoming is not None) == must_map(update), f"{context}: mapped to {incoming!r}"
+    if incoming is None:
+        return
+    assert incoming.platform == "max", context
+    assert incoming.user_ref.isdigit() and incoming.user_ref == incoming.chat_ref, context
+    assert incoming.user_ref == str(mapping.user_key(update)), f"{context}: handled in another's order"
+    assert incoming.update_ref, context
+    if isinstance(update, MessageCreated) and update.message.body and update.message.body.text:
+        assert incoming.text == update.message.body.text, f"{context}: the text was changed"
+    if isinstance(update, MessageCallback):
+        assert incoming.payload == update.callback.payload, f"{context}: the payload was changed"
+
+
+async def play_max(script: list[MaxAct]) -> None:
+    config = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_path=Path(":memory:"), coordinators=[(mapping.PLATFORM, MAX_COORDINATOR)],
+        default_locale="ru",
+    )
+    app = await App(config, clock=FakeClock()).start(background=False)
+    recorder = Recorder(mapping.PLATFORM)
+    app.s.delivery.register(recorder)
+    bot = make_bot(MAX_TOKEN, NOWHERE)  # the adapter's own client, as it parses /updates
+    errors = Errors(ignore=Path(maxapi.__file__).parent)
+    logging.getLogger().addHandler(errors)
+    seen: set[str] = set()
+    last: dict[int, Any] = {}
+    try:
+        for number, act in enumerate(script, start=1):
+            if act.kind == "redeliver" and act.user not in last:
+                continue
+            event = last[act.user] if act.kind == "redeliver" else await max_event(app, act, number, recorder)
+            last[act.user] = event
+            event = json.loads(json.dumps(event))  # exactly what can come over the wire
+            context = f"update {number} ({act.kind}): {json.dumps(event, ensure_ascii=False)[:300]}"
+            updates = await process_update_request({"updates": [event], "marker": number}, bot)
+            assert len(updates) == (1 if intact(act) else len(updates)) and len(updates) <= 1, \
+                f"{context}: parsed as {updates!r}"
+            for update in updates:
+                incoming = mapping.incoming_of(update)
+                check_mapped(update, incoming, context)
+                if incoming is not None:
+                    redelivered = incoming.update_ref in seen
+                    seen.add(incoming.update_ref)
+                    await answered(app, incoming, redelivered, recorder, errors, context)
+        assert bot.session is None, "parsing updates made a request to the API"
+    finally:
+        logging.getLogger().removeHandler(errors)
+        await bot.close_session()
+        await app.stop()
+
+
+@settings(max_examples=MAX_EXAMPLES)
+@given(max_scripts)
+def test_random_max_updates_parse_map_and_are_answered(script: list[MaxAct]) -> None:
+    asyncio.run(play_max(script))

@@ -6,6 +6,10 @@ until someone decides who may use it), and each route is then tried by a coordin
 tutor, an intern and a stranger. Whoever holds none of the route's roles gets exactly
 the polite refusal and nothing else happens — no other message, no dialogue begun;
 whoever holds one reaches the handler (no refusal, no crash).
+
+The check is the server's, not a messenger's: the last test asks the same of MAX
+accounts, over HTTP through the real maxapi client and the fake MAX Bot API, with the
+coordinator named `max:1001` in the settings.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from __future__ import annotations
 import pytest
 
 from bot.app import App
+from bot.clock import FakeClock
 from bot.router import Route
+from bot.settings import Settings
 from storage import dialogs, persons
 from storage.db import fetchone
 from storage.dialogs import Dialog
 from tests.cohort import make_tutor, seed_intern
 from tests.conftest import ConsoleChat
+from tests.e2e.max import COORDINATOR, MaxChat, max_chat
 
 ANYONE = frozenset({"coordinator", "tutor", "intern", ""})
 """No role needed: "" is a stranger who has not even applied yet."""
@@ -47,26 +54,29 @@ COMMANDS: dict[str, frozenset[str]] = {
 PAYLOADS: dict[str, frozenset[str]] = {
     # for everyone, because each handler acts on the presser's own records only: their
     # form (f), their rejected or returned application (apply, appfix), their erasure
-    # request (fg), leaving their own ticket dialogue (askno)
-    "f": ANYONE, "apply": ANYONE, "appfix": ANYONE, "fg": ANYONE, "askno": ANYONE,
+    # request (fg), leaving their own ticket dialogue (askno), sending or dropping the
+    # messages the bot kept for them (kept)
+    "f": ANYONE, "apply": ANYONE, "appfix": ANYONE, "fg": ANYONE, "askno": ANYONE, "kept": ANYONE,
     "go": I, "menu": I, "hw": I, "vid": I, "fin": I, "ask": I, "askok": I,
     "ev": MEMBERS,
     "pg": STAFF, "tk": STAFF,
     "rev": T,
-    "app": C, "apb": C, "inv": C, "rv": C, "tm": C, "bc": C, "mv": C, "open": C, "fgc": C,
+    "app": C, "apb": C, "apl": C, "inv": C, "rv": C, "tm": C, "bc": C, "mv": C, "open": C, "fgc": C,
 }
 EXAMPLES: dict[str, list[str]] = {
     # realistic arguments besides the bare prefix (which every handler must survive)
-    "app": ["app|1|ok", "app|1|fix"], "apb": ["apb|ok|1"], "inv": ["inv|tutor", "inv|x|ABCDEFGHIJ"],
+    "app": ["app|1|ok", "app|1|fix"], "apb": ["apb|ok|1"],
+    "apl": ["apl|p|0", "apl|t|1|0", "apl|a|0", "apl|ok|0", "apl|y|ok", "apl|x"],
+    "inv": ["inv|tutor", "inv|x|ABCDEFGHIJ"],
     "rv": ["rv|2|tutor", "rv|2|tutor|yes"], "tm": ["tm|auto", "tm|move", "tm|mv|3|1"],
     "bc": ["bc|1|a|all", "bc|1|now"], "mv": ["mv|cancel"], "open": ["open|homework"],
     "fgc": ["fgc|3|ok"], "pg": ["pg|all", "pg|1"], "tk": ["tk|1|s", "tk|1|c"],
-    "rev": ["rev|1|ok", "rev|1|ret"], "ev": ["ev|list"],
+    "rev": ["rev|1|ok", "rev|1|ret"], "ev": ["ev|list"], "kept": ["kept|send", "kept|drop"],
 }
 DIALOGS: dict[str, frozenset[str]] = {
     # a dialogue is routed by its kind, not by a role: those begun with a role must check
     # it again when the answer comes, because the role may have been revoked in between
-    "bc_text": C, "bc_when": C, "reject_reason": C, "fix_reason": C, "move_when": C,
+    "bc_text": C, "bc_when": C, "reject_reason": C, "fix_reason": C, "app_select": C, "move_when": C,
     "review_comment": T, "tk_reply": STAFF,
     # the person's own work: forms, homework, video, a question
     "form": ANYONE, "homework": I, "video": I, "ask": I,
@@ -113,9 +123,9 @@ async def _outbox_rows(app: App) -> int:
     return int(row["n"]) if row else 0
 
 
-async def _dialog(app: App, user: str) -> Dialog | None:
+async def _dialog(app: App, user: str, platform: str = "console") -> Dialog | None:
     async with app.s.db.read() as conn:
-        account = await persons.find_account(conn, "console", user)
+        account = await persons.find_account(conn, platform, user)
         assert account is not None
         return await dialogs.get(conn, account.person_id)
 
@@ -173,3 +183,58 @@ async def test_dialogue_answered_without_its_role_is_refused(people: ConsoleChat
         assert await _outbox_rows(app) == before + len(replies), f"{kind}: someone else was told"
         refused = ("доступна только", "недоступен вам")
         assert any(r in t for r in refused for t in replies), f"{kind}: {user} got {replies}"
+
+
+MAX_PERSONAS = {4004: "", 2002: "intern", 3003: "tutor", COORDINATOR: "coordinator"}
+"""A stranger, an intern, a tutor and the coordinator named `max:1001` in the settings;
+holders are tried in this order, so the coordinator's buttons (which revoke roles and
+erase people) come last."""
+
+
+def _role_bound() -> list[tuple[str, frozenset[str]]]:
+    """Every command (as typed) and button payload (bare and realistic) that needs a role."""
+    commands = [(f"/{name}", roles) for name, roles in sorted(COMMANDS.items()) if roles != ANYONE]
+    buttons = [(payload, roles) for prefix, roles in sorted(PAYLOADS.items()) if roles != ANYONE
+               for payload in [prefix, *EXAMPLES.get(prefix, [])]]
+    return commands + buttons
+
+
+async def _max_check(mx: MaxChat, user: int, route: str, roles: frozenset[str]) -> None:
+    """`route` typed or pressed in MAX by `user`: refused exactly as on the console, or let through."""
+    app, fake = mx.app, mx.fake
+    before_rows, before_dialog = await _outbox_rows(app), await _dialog(app, str(user), "max")
+    typed = route.startswith("/")
+    replies = await (mx.say(user, route) if typed else mx.press_data(user, route))
+    where = f"max:{user} ({MAX_PERSONAS[user] or 'stranger'}) {route}"
+    if not typed:
+        pressed = fake.updates[-1]["callback"]["callback_id"]
+        assert fake.answered(pressed), f"{where}: the button press was not answered"
+    if MAX_PERSONAS[user] in roles:
+        assert replies, f"{where}: no answer at all"
+        assert app.s.texts.get("ru", "common.try_again_later") not in replies, f"{where}: the handler failed"
+        assert all("доступна только" not in text for text in replies), f"{where} was refused: {replies}"
+    else:
+        assert replies == [_refusal(app, roles)], f"{where} was not refused: {replies}"
+        assert await _outbox_rows(app) == before_rows + 1, f"{where}: something else was written"
+        assert await _dialog(app, str(user), "max") == before_dialog, f"{where}: a dialogue was begun"
+
+
+async def test_max_accounts_are_refused_and_let_through_alike(settings: Settings, clock: FakeClock) -> None:
+    """One app for every route (a fresh one each would cost seconds): all refusals first,
+    while nobody has done anything, then the holders. Rates are not under test here, so
+    neither the fake nor the adapter holds its hundreds of requests to MAX's 30 a second."""
+    async with max_chat(settings, clock, adapter_kw={"requests_per_s": 10_000}, rate_limit=None) as mx:
+        await seed_intern(mx.app, "2002", platform="max")
+        await make_tutor(mx.app, "3003", platform="max")
+        for user in MAX_PERSONAS:
+            assert await mx.say(user, "/help")
+        routes = _role_bound()
+        for route, roles in routes:
+            for user, role in MAX_PERSONAS.items():
+                if role not in roles:
+                    await _max_check(mx, user, route, roles)
+        for user, role in MAX_PERSONAS.items():
+            for route, roles in routes:
+                if role in roles:
+                    await _max_check(mx, user, route, roles)
+        assert all(c["ok"] for c in mx.fake.calls()), [c for c in mx.fake.calls() if not c["ok"]][:3]

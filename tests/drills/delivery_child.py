@@ -7,6 +7,11 @@ let `Delivery` send whatever is still pending. The messenger stands for the remo
 server: it logs every send attempt and every message it accepts, deduplicating by
 the `idem` the outbox gives it, as VK does with `random_id`. Both logs are appended
 with os.write + fsync, so what they say survives the SIGKILL the drill sends.
+
+`python -m tests.drills.delivery_child DATABASE LOG_DIR MAX_API_URL` delivers through
+the real MAX adapter instead (maxapi over HTTP) to the fake MAX Bot API the drill
+serves at that URL; that server keeps its own record of what it accepted, and, like
+the real MAX, it has no idempotency key to drop a repeat by.
 """
 
 from __future__ import annotations
@@ -20,12 +25,19 @@ from bot.app import App
 from bot.context import notify
 from bot.messages import Reply
 from bot.settings import Settings
+from messengers.max import MaxAdapter
 from storage import persons
+from tests.e2e.max import TOKEN
 
 PLATFORM = "drill"
 RECIPIENTS = 1000
 LATENCY_S = 0.001
 """A network round trip, so the drill's kill lands while messages are still going out."""
+MAX_FIRST_USER = 5_000_000
+"""MAX recipients are user ids: 5,000,000 and up."""
+MAX_REQUESTS_PER_S = 1000.0
+"""The drill's fake MAX has no rate limit: at MAX's 30 a second 1,000 notices would take
+half a minute, and the pace is not what the drill is about."""
 
 
 class RemoteServer:
@@ -55,16 +67,28 @@ def _append(fd: int, line: str) -> None:
     os.fsync(fd)
 
 
-async def main(database: Path, folder: Path) -> None:
+def recipients(max_api_url: str | None) -> list[str]:
+    if max_api_url:
+        return [str(MAX_FIRST_USER + n) for n in range(RECIPIENTS)]
+    return [f"r{n}" for n in range(RECIPIENTS)]
+
+
+async def main(database: Path, folder: Path, max_api_url: str | None = None) -> None:
     settings = Settings(_env_file=None, database_path=database, coordinators=[])  # type: ignore[call-arg]
     app = await App(settings).start(background=False)
-    app.s.delivery.register(RemoteServer(folder))
+    adapter: MaxAdapter | None = None
+    if max_api_url:
+        adapter = MaxAdapter(app.core, token=TOKEN, api_url=max_api_url, requests_per_s=MAX_REQUESTS_PER_S)
+        app.s.delivery.register(adapter)
+    else:
+        app.s.delivery.register(RemoteServer(folder))
+    platform = adapter.platform if adapter is not None else PLATFORM
     now = app.clock.now()
     async with app.s.db.transaction() as conn:
         people = []
-        for n in range(RECIPIENTS):
+        for ref in recipients(max_api_url):
             account, _ = await persons.ensure_account(
-                conn, now, platform=PLATFORM, user_ref=f"r{n}", chat_ref=f"r{n}",
+                conn, now, platform=platform, user_ref=ref, chat_ref=ref,
                 display_name=None, language_code="ru", locale="ru",
             )
             people.append(account.person_id)
@@ -77,7 +101,9 @@ async def main(database: Path, folder: Path) -> None:
         pass
     print("delivered", flush=True)
     await app.stop()
+    if adapter is not None:
+        await adapter.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:4]))

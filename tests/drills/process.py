@@ -17,8 +17,8 @@ WAIT_S = 30.0
 
 
 def clean_env(**settings: str) -> dict[str, str]:
-    """The environment minus messenger tokens (so the console runs), plus the drill's settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VK_"))}
+    """The environment minus messenger settings (so the console runs), plus the drill's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VK_", "MAX_"))}
     env.update(PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", **settings)
     return env
 

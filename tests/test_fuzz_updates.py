@@ -10,6 +10,9 @@ through the real Core. After every update:
 * the update was answered: at least one reply reached that person, and nothing is
   left pending in the outbox. The one deliberate exception: an update a messenger
   RE-DELIVERS (same update id) is ignored: no reply, nothing written;
+* nothing a person writes is lost: a message outside any dialog (text, any file, a
+  thing we cannot read) from someone who is not staff is kept to be sent as a question,
+  or answered with a clear word of why it cannot be (issue 13, point 1);
 * the state is valid: form steps inside the form, statuses known, the dialog points
   at a form in progress, at most one live application per person, every button
   payload within Telegram's 64 bytes.
@@ -65,6 +68,7 @@ settings.load_profile(PROFILE)
 
 PLATFORM = "fuzz"
 USERS = ["u1", "u2", "alice"]
+COORDINATORS = {"alice"}
 """alice is a coordinator (settings), so approvals and rejections are fuzzed too."""
 HUGE = 100_000
 FORM_STATUSES = {"in_progress", "review", "submitted"}
@@ -216,9 +220,18 @@ async def answered(
     sorry = {app.s.texts.get(lang, "common.try_again_later") for lang in ("ru", "en")}
     before = len(recorder.sent)
     rows_before = await count(app, "outbox")
+    free = not redelivered and await writes_outside_a_dialog(app, incoming)
+    kept_before = await count(app, "kept_messages")
     await app.core.handle(incoming)
     new = recorder.sent[before:]
     context = f"{where}: {describe(incoming)}"
+    if free:
+        kept_now = await count(app, "kept_messages")
+        why = {app.s.texts.get(lang, key, limit=0, length=0)[:20]
+               for lang in ("ru", "en") for key in ("tickets.bad_input", "tickets.empty_input",
+                                                    "tickets.too_long")}
+        explained = any(chat == incoming.chat_ref and r.text[:20] in why for chat, r in new)
+        assert kept_now == kept_before + 1 or explained, f"{context}: neither kept nor explained"
     assert not errors.records, f"{context}: {errors.records[0].getMessage()}"
     assert not [r for _, r in new if r.text in sorry], f"{context}: 'try again' was sent"
     if redelivered:
@@ -227,6 +240,30 @@ async def answered(
     else:
         assert any(chat == incoming.chat_ref for chat, _ in new), f"{context}: no reply"
     await check_state(app, context)
+
+
+async def writes_outside_a_dialog(app: App, incoming: Incoming) -> bool:
+    """A message (not a button, a command, a key's words or a reply to one of ours) from a
+    person who is in no dialog and is not staff: what issue 13 says must never be lost."""
+    text = (incoming.text or "").strip()
+    if incoming.payload is not None or text.startswith("/") or incoming.reply_to_ref:
+        return False
+    if not text and incoming.file is None and incoming.unsupported is None:
+        return False
+    if incoming.file is None and app.s.router.key_payload(text) is not None:
+        return False
+    async with app.s.db.read() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT (SELECT COUNT(*) FROM dialog_state d WHERE d.person_id = a.person_id),"
+            " (SELECT COUNT(*) FROM roles r WHERE r.person_id = a.person_id"
+            "  AND r.role IN ('tutor', 'coordinator'))"
+            " FROM accounts a WHERE a.platform = ? AND a.user_ref = ?",
+            (incoming.platform, incoming.user_ref),
+        )
+    if not rows:
+        return incoming.user_ref not in COORDINATORS  # a newcomer: no dialog, no role yet
+    in_dialog, staff = rows[0]
+    return not in_dialog and not staff
 
 
 async def build(

@@ -8,6 +8,8 @@ them.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from bot.clock import FakeClock
@@ -156,3 +158,18 @@ async def test_webhook_mode_subscribes_with_a_secret_and_refuses_forged_posts(
         sent = len(fake.texts_to(INTERN))
         status, _ = await fake.post_update_to(url, forged, "s3cr3t-max")
         assert status == 200 and len(fake.texts_to(INTERN)) > sent
+
+
+async def test_an_update_maxapi_cannot_read_is_skipped_without_personal_data_in_the_log(
+    settings: Settings, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with max_chat(settings, clock) as mx:
+        broken = mx.fake.build_text_message(INTERN, "Мой телефон +7 900 123-45-67", name="Секретова Анна")
+        del broken["message"]["recipient"]  # a field MAX always sends, missing
+        seq = mx.fake.push_update(broken)
+        await mx.handled(seq)
+        assert "could not be read" in caplog.text
+        assert "Секретова" not in caplog.text and "123-45-67" not in caplog.text
+        answered = await mx.start(INTERN)  # the polling goes on
+        assert "Цифровая педагогическая интернатура" in answered[0]

@@ -29,6 +29,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.settings import PACKAGE_ROOT
 
 LOCALES_DIR = PACKAGE_ROOT / "locales"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it: the locales are read at every
+start (every test builds an App), ten times faster than the pure-Python one."""
 LANGUAGES = ("ru", "en")
 
 PLURAL_CATEGORIES: dict[str, tuple[str, ...]] = {"ru": ("one", "few", "many"), "en": ("one", "other")}
@@ -78,7 +81,7 @@ class Texts:
         for lang in LANGUAGES:
             merged: dict[str, str] = {}
             for file in sorted((folder / lang).glob("*.yaml")):
-                _flatten("", yaml.safe_load(file.read_text(encoding="utf-8")) or {}, merged)
+                _flatten("", yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER) or {}, merged)
             self._texts[lang] = merged
         self._compiled: dict[tuple[str, str], Any] = {}
 

@@ -74,6 +74,9 @@ async def measure(
     for adapter in adapters:
         adapter.rate_per_s = None  # type: ignore[misc]  # see the docstring
         adapter.per_chat_interval = 0.0  # type: ignore[misc]
+        window = getattr(adapter, "window", None)
+        if window is not None:  # MAX paces every request itself, below the outbox
+            window.cap = 10**9
         app.s.delivery.register(adapter)
     polling = [asyncio.create_task(a.run(), name=a.platform) for a in adapters]
     await asyncio.sleep(idle_seconds)

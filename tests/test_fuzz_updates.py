@@ -383,8 +383,9 @@ MAX_BOT_ID = 900_001
 DIALOG_OFFSET = 100_000_000_000
 """A dialog has a chat id of its own, distinct from its user's id, as on the platform."""
 EPOCH_MS = 1_750_000_000_000
-MAX_EXAMPLES = 60 if PROFILE == "ci" else settings().max_examples
-"""Every example starts an app: 60 keep the default run to a few seconds."""
+MAX_EXAMPLES = 30 if PROFILE == "ci" else settings().max_examples
+"""Every example starts an app (a quarter of a second, most of it reading the locales'
+YAML): 30 longer scripts keep the default run under ten seconds."""
 WHATEVER = "x-"
 """Attachment types the generator makes up start with this, so they never name a real one."""
 
@@ -551,7 +552,7 @@ max_acts = st.one_of(
     st.builds(lambda u: MaxAct(u, "redeliver"), max_users),
 )
 max_runs = st.builds(lambda u, k: [MaxAct(u, "sensible")] * k, max_users, st.integers(1, 12))
-max_scripts = st.lists(st.one_of(max_acts.map(lambda a: [a]), max_runs), min_size=1, max_size=12).map(
+max_scripts = st.lists(st.one_of(max_acts.map(lambda a: [a]), max_runs), min_size=1, max_size=16).map(
     lambda chunks: [act for chunk in chunks for act in chunk]
 )
 

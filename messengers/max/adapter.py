@@ -21,7 +21,7 @@ import logging
 import tempfile
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +43,7 @@ from bot.core import Core
 from bot.messages import DeliveryError, OutFile, Reply
 from messengers.max import mapping, render
 from messengers.max.errors import delivery_error
+from messengers.ordering import PersonLocks, each_in_order
 
 log = logging.getLogger(__name__)
 # maxapi logs an update it cannot parse with the whole event (names, what people wrote) on
@@ -145,7 +146,7 @@ class MaxAdapter:
         self.webhook_port: int | None = None
         self.commands = commands
         self._marker: int | None = None
-        self._user_locks: dict[int, asyncio.Lock] = {}
+        self._webhook_order = PersonLocks()
         self._stopping = asyncio.Event()
         self._poll: asyncio.Future[dict[str, Any]] | None = None
         self._finished = asyncio.Event()
@@ -224,14 +225,7 @@ class MaxAdapter:
     # --- receiving ---------------------------------------------------------------------
     async def handle_updates(self, updates: list[UpdateUnion]) -> None:
         """One batch: each person's updates in order, different people concurrently."""
-        by_user: dict[int, list[UpdateUnion]] = {}
-        for update in updates:
-            by_user.setdefault(mapping.user_key(update), []).append(update)
-        await asyncio.gather(*(self._in_order(batch) for batch in by_user.values()))
-
-    async def _in_order(self, updates: list[UpdateUnion]) -> None:
-        for update in updates:
-            await self.handle_update(update)
+        await each_in_order(updates, mapping.user_key, self.handle_update)
 
     async def handle_update(self, update: UpdateUnion) -> None:
         callback = getattr(update, "callback", None)
@@ -278,16 +272,6 @@ class MaxAdapter:
             log.warning("setting the MAX command list failed: %s", type(exc).__name__)
 
     # --- webhook mode ------------------------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def _in_order_for(self, user_id: int) -> AsyncIterator[None]:
-        lock = self._user_locks.setdefault(user_id, asyncio.Lock())
-        try:
-            async with lock:
-                yield
-        finally:
-            if not lock.locked() and self._user_locks.get(user_id) is lock:
-                del self._user_locks[user_id]
-
     async def on_webhook(self, request: web.Request) -> web.Response:
         """One update POSTed by MAX; 200 only after it is handled, so a crash means a resend."""
         given = request.headers.get(SECRET_HEADER, "")
@@ -302,7 +286,7 @@ class MaxAdapter:
             return web.Response(status=400)
         if update is None:
             return web.Response()  # a kind of update we do not handle: taken, ignored
-        async with self._in_order_for(mapping.user_key(update)):
+        async with self._webhook_order.hold(mapping.user_key(update)):
             await self.handle_update(update)
         return web.Response()
 

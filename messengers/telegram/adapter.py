@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiogram import Bot
@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bot.core import Core
 from bot.messages import DeliveryError, Reply
+from messengers.ordering import PersonLocks, each_in_order
 from messengers.telegram import mapping, render
 from messengers.telegram.errors import delivery_error
 from messengers.telegram.menu import Menu, MenuScope
@@ -82,7 +83,7 @@ class TelegramAdapter:
         self._menus_set: dict[tuple[str, str | None], tuple[MenuScope, list[tuple[str, str]]]] = {}
         """(scope, language) -> (scope object, commands) as Telegram has them now."""
         self._menus_at: float | None = None
-        self._user_locks: dict[int, asyncio.Lock] = {}
+        self._webhook_order = PersonLocks()
         self._stopping = asyncio.Event()
         self._poll: asyncio.Future[list[Update]] | None = None
         self._offset: int | None = None
@@ -151,14 +152,7 @@ class TelegramAdapter:
     # --- receiving ---------------------------------------------------------------------
     async def handle_updates(self, updates: list[Update]) -> None:
         """Handle one batch: each person's updates in order, different people concurrently."""
-        by_user: dict[int, list[Update]] = {}
-        for update in updates:
-            by_user.setdefault(mapping.user_key(update), []).append(update)
-        await asyncio.gather(*(self._in_order(batch) for batch in by_user.values()))
-
-    async def _in_order(self, updates: list[Update]) -> None:
-        for update in updates:
-            await self.handle_update(update)
+        await each_in_order(updates, mapping.user_key, self.handle_update)
 
     async def handle_update(self, update: Update) -> None:
         query = update.callback_query
@@ -227,17 +221,6 @@ class TelegramAdapter:
             await self.set_menus()
 
     # --- webhook mode ------------------------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def _in_order_for(self, user_id: int) -> AsyncIterator[None]:
-        """Telegram may post several updates at once: one person's are still handled in order."""
-        lock = self._user_locks.setdefault(user_id, asyncio.Lock())
-        try:
-            async with lock:
-                yield
-        finally:
-            if not lock.locked() and self._user_locks.get(user_id) is lock:
-                del self._user_locks[user_id]
-
     async def on_webhook(self, request: web.Request) -> web.Response:
         """One update POSTed by Telegram; 200 only after it is handled, so a crash means a resend."""
         given = request.headers.get(SECRET_HEADER, "")
@@ -250,7 +233,7 @@ class TelegramAdapter:
             update = Update.model_validate(await request.json(), context={"bot": self.bot})
         except Exception:
             return web.Response(status=400)
-        async with self._in_order_for(mapping.user_key(update)):
+        async with self._webhook_order.hold(mapping.user_key(update)):
             await self.handle_update(update)
         await self.refresh_menus()
         return web.Response()

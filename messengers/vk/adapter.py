@@ -23,6 +23,7 @@ from vk_api.upload import VkUpload
 
 from bot.core import Core
 from bot.messages import DeliveryError, Reply
+from messengers.ordering import each_in_order
 from messengers.text_split import split_text
 from messengers.vk import keyboard, mapping
 from messengers.vk.client import DEFAULT_TIMEOUT, make_vk_api, route
@@ -223,14 +224,7 @@ class VkAdapter:
     async def handle_events(self, events: list[dict[str, Any]]) -> None:
         """Each person's events in order, different people concurrently."""
         await self._learn_names(events)
-        by_user: dict[int, list[dict[str, Any]]] = {}
-        for event in events:
-            by_user.setdefault(mapping.user_key(event), []).append(event)
-        await asyncio.gather(*(self._in_order(batch) for batch in by_user.values()))
-
-    async def _in_order(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            await self.handle_event(event)
+        await each_in_order(events, mapping.user_key, self.handle_event)
 
     async def handle_event(self, event: dict[str, Any]) -> None:
         obj = event.get("object") or {}

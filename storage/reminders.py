@@ -102,29 +102,6 @@ async def of_person(conn: aiosqlite.Connection, person_id: int) -> list[Reminder
     return [_row(r) for r in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class Upcoming:
-    kind: str
-    ref: str
-    slot: str
-    first_due: datetime
-    people: int
-
-
-async def upcoming(conn: aiosqlite.Connection, now: datetime, limit: int = 10) -> list[Upcoming]:
-    """What the tick will do next, one line per item and slot (for the coordinator)."""
-    rows = await fetchall(
-        conn,
-        "SELECT kind, ref, slot, MIN(due_at) AS first_due, COUNT(*) AS n FROM reminders"
-        " WHERE state = 'planned' AND due_at >= ? GROUP BY kind, ref, slot"
-        " ORDER BY first_due LIMIT ?",
-        (to_iso(now), limit),
-    )
-    return [
-        Upcoming(r["kind"], r["ref"], r["slot"], from_iso(r["first_due"]), r["n"]) for r in rows
-    ]
-
-
 async def unplanned_interns(conn: aiosqlite.Connection, limit: int = 200) -> list[int]:
     """Interns with no plan yet (just approved, or given the role) or a new time zone."""
     rows = await fetchall(

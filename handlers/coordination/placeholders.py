@@ -8,6 +8,7 @@ gap, and the unknown names are found before anything is sent.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
-from jinja2 import StrictUndefined, TemplateAssertionError, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateAssertionError, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.people import names
@@ -125,9 +126,15 @@ def check(body: str) -> None:
     render(body, {name: "x" for name in KNOWN})
 
 
+@functools.lru_cache(maxsize=32)
+def _compiled(body: str) -> Template:
+    """One compilation per text, not per recipient: a broadcast renders it thousands of times."""
+    return _env.from_string(body)
+
+
 def render(body: str, values: dict[str, Any]) -> str:
     try:
-        return _env.from_string(body).render(**values).strip()[:MAX_RENDERED]
+        return _compiled(body).render(**values).strip()[:MAX_RENDERED]
     except TemplateSyntaxError as exc:
         raise _explain(body, exc) from exc
     except Exception as exc:  # untrusted template code: any failure is the text's, not ours

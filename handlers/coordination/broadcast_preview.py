@@ -16,7 +16,7 @@ import aiosqlite
 from bot.local_time import quiet_until, zone_of
 from bot.services import Services
 from handlers.coordination import coordinator_time, placeholders
-from storage import flags, persons
+from storage import flags
 from storage import reminders as reminder_store
 
 
@@ -45,10 +45,10 @@ async def analyse(
     used = placeholders.used_names(body)
     when = await placeholders.plan(conn, programme)
     result = Analysis(count=len(recipients), sample="")
+    everyone = await placeholders.values_for_many(conn, programme, when, recipients, now,
+                                                  services.texts.default)
     for index, pid in enumerate(recipients):
-        person = await persons.get_person(conn, pid)
-        lang = person.locale or services.texts.default
-        values = await placeholders.values_for(conn, programme, when, pid, now, lang)
+        values, _lang = everyone[pid]
         empty = placeholders.empty_names(values, used)
         for name in empty:
             result.empty[name] = result.empty.get(name, 0) + 1

@@ -23,7 +23,7 @@ from bot.services import Services
 from handlers.coordination import audiences, broadcast_preview, placeholders
 from scenarios.models import pick
 from scenarios.stage_work import survey_stage
-from storage import broadcasts, dialogs, flags, outbox, persons, teams
+from storage import broadcasts, dialogs, flags, outbox, teams
 from storage import reminders as reminder_store
 from storage.broadcasts import Broadcast
 from storage.dialogs import Dialog
@@ -178,13 +178,9 @@ async def render_for(
     """Each recipient's text in their language; PlaceholderError when the template fails."""
     programme = services.programme
     when = await placeholders.plan(conn, programme)
-    texts: dict[int, str] = {}
-    for pid in recipients:
-        person = await persons.get_person(conn, pid)
-        lang = person.locale or services.texts.default
-        values = await placeholders.values_for(conn, programme, when, pid, now, lang)
-        texts[pid] = placeholders.render(body, values)
-    return texts
+    everyone = await placeholders.values_for_many(conn, programme, when, recipients, now,
+                                                  services.texts.default)
+    return {pid: placeholders.render(body, everyone[pid][0]) for pid in recipients}
 
 
 async def preview(ctx: Ctx, broadcast_id: int) -> None:

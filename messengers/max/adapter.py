@@ -24,7 +24,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from maxapi import Bot
@@ -41,6 +40,7 @@ from maxapi.utils.message import process_input_media
 
 from bot.core import Core
 from bot.messages import DeliveryError, OutFile, Reply
+from messengers import webhook
 from messengers.max import mapping, render
 from messengers.max.errors import delivery_error
 from messengers.ordering import PersonLocks, each_in_order
@@ -294,13 +294,9 @@ class MaxAdapter:
         if not self.webhook_secret:
             log.error("MAX_WEBHOOK_SECRET is empty; refusing to serve an unprotected webhook")
             return
-        app = web.Application()
-        app.router.add_post(urlsplit(self.webhook_url).path or "/", self.on_webhook)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
-        await runner.setup()
-        host, _, port = self.webhook_listen.rpartition(":")
-        await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
-        self.webhook_port = int(runner.addresses[0][1])
+        runner, self.webhook_port = await webhook.serve(
+            self.webhook_url, self.webhook_listen, self.on_webhook
+        )
         try:
             try:
                 await self.window.acquire()

@@ -14,7 +14,6 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -25,6 +24,7 @@ from aiohttp import web
 
 from bot.core import Core
 from bot.messages import DeliveryError, Reply
+from messengers import webhook
 from messengers.ordering import PersonLocks, each_in_order
 from messengers.telegram import mapping, render
 from messengers.telegram.errors import delivery_error
@@ -242,13 +242,9 @@ class TelegramAdapter:
         if not self.webhook_secret:
             log.error("TELEGRAM_WEBHOOK_SECRET is empty; refusing to serve an unprotected webhook")
             return
-        app = web.Application()
-        app.router.add_post(urlsplit(self.webhook_url).path or "/", self.on_webhook)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=30)
-        await runner.setup()
-        host, _, port = self.webhook_listen.rpartition(":")
-        await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
-        self.webhook_port = int(runner.addresses[0][1])
+        runner, self.webhook_port = await webhook.serve(
+            self.webhook_url, self.webhook_listen, self.on_webhook
+        )
         try:
             try:
                 await self.bot.set_webhook(

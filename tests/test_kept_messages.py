@@ -79,7 +79,8 @@ async def test_dropping_and_unreadable_messages_and_no_tutor(chat: ConsoleChat) 
     offer = await chat.say("Когда будет первая встреча?", "masha")
     assert "координаторам" in offer[0].text
     await chat.press("kept|send")
-    assert any("Когда будет первая встреча?" in r.text for r in chat.new("alice"))
+    card = [r for r in chat.new("alice") if "Когда будет первая встреча?" in r.text]
+    assert card and "у команды нет тьютора" in card[0].text  # a team, but no tutor
 
 
 async def test_an_applicant_reaches_the_coordinators_and_staff_get_a_short_hint(chat: ConsoleChat) -> None:
@@ -91,6 +92,7 @@ async def test_an_applicant_reaches_the_coordinators_and_staff_get_a_short_hint(
     await chat.press("kept|send")
     card = chat.new("alice")
     assert card and "когда будет решение по заявке" in card[0].text
+    assert "пока не в команде" in card[0].text and "у команды нет тьютора" not in card[0].text
     # someone who has not applied is offered the application, and may still ask
     newcomer = await chat.say("А что это за бот?", "oleg")
     assert "координаторам" in newcomer[0].text

@@ -224,7 +224,12 @@ async def staff_card(
             lines.append(texts.get(lang, "tickets.card_tutor",
                                    tutor=tutor or texts.get(lang, "tickets.no_tutor")))
         if ticket.escalation_reason:
-            lines.append(texts.get(lang, f"tickets.reason.{ticket.escalation_reason}"))
+            # someone with no team at all (still applying, not yet placed) has no tutor
+            # for another reason than a team without one
+            reason = ticket.escalation_reason
+            if reason == "no_tutor" and ticket.team_id is None:
+                reason = "no_team"
+            lines.append(texts.get(lang, f"tickets.reason.{reason}"))
         lines.append(f"\n«{question_of(texts, lang, ticket, first, 1500)}»")
         note = file_note(texts, lang, first, platform)
         if note:

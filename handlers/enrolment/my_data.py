@@ -13,6 +13,7 @@ from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.people import name
 from bot.services import Services
+from handlers.internship.menu import status_text
 from handlers.tickets import staff
 from scenarios.engine import shown
 from scenarios.models import pick
@@ -59,8 +60,7 @@ async def my_data(ctx: Ctx) -> None:
         kind = programme.stage(stage_id).kind if stage_id in stage_ids else ""
         title = pick(programme.stage(stage_id).title, ctx.lang) if stage_id in stage_ids else stage_id
         # the chat's wording, which needs no agreement with the stage's title (/progress says the same)
-        shown_status = ctx.services.texts.first(ctx.lang, [f"myprogress.status_of.{kind}.{status}",
-                                                           f"myprogress.status.{status}"])
+        shown_status = status_text(ctx.services.texts, ctx.lang, kind, status)
         lines.append(ctx.t("mydata.stage", stage=title, status=shown_status))
     for row in await fetchall(ctx.conn, "SELECT form_id, answers FROM form_progress WHERE person_id = ?"
                               " ORDER BY started_at", (p.id,)):

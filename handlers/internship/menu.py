@@ -37,13 +37,13 @@ def register(s: Services) -> None:
         s.router.command("help", _with_menu(original.handler), None)
 
 
-def status_text(texts: Texts, lang: str, stage: Stage, status: str) -> str:
+def status_text(texts: Texts, lang: str, kind: str, status: str) -> str:
     """A stage's status after its title: the stage kind's own wording where it has one.
 
     The title's gender is unknown (it is the programme's data), so the wordings need no
     agreement with it; an application is "approved", a work "waits for the tutor".
     """
-    return texts.first(lang, [f"myprogress.status_of.{stage.kind}.{status}", f"myprogress.status.{status}"])
+    return texts.first(lang, [f"myprogress.status_of.{kind}.{status}", f"myprogress.status.{status}"])
 
 
 def rows(texts: Texts, lang: str) -> list[list[Button]]:
@@ -184,7 +184,7 @@ async def deadlines(ctx: Ctx) -> None:
         status = statuses.get(stage.id) or "not_open"
         mark = "✅" if status in FINISHED else ("⚠️" if deadline < ctx.now else "•")
         lines.append(ctx.t("menu.deadline_line", mark=mark, title=pick(stage.title, ctx.lang),
-                           when=when, status=status_text(ctx.services.texts, ctx.lang, stage, status)))
+                           when=when, status=status_text(ctx.services.texts, ctx.lang, stage.kind, status)))
     await ctx.reply("\n".join(lines), rows(ctx.services.texts, ctx.lang))
 
 
@@ -200,7 +200,7 @@ async def progress(ctx: Ctx) -> None:
         lines.append(ctx.t("myprogress.team", team=team.name, tutor=tutor))
     for stage in programme.stages:
         status = statuses.get(stage.id) or "not_open"
-        shown = status_text(ctx.services.texts, ctx.lang, stage, status)
+        shown = status_text(ctx.services.texts, ctx.lang, stage.kind, status)
         lines.append(f"• {pick(stage.title, ctx.lang)}: {shown}")
     state = await completion(ctx.conn, programme, ctx.person.id)
     if state.complete:

@@ -15,6 +15,7 @@ import aiosqlite
 from bot.i18n import Texts
 from bot.messages import Button, OutFile, Reply
 from bot.services import Services
+from handlers.internship.menu import status_text
 from scenarios.models import Programme, pick
 from storage import dialogs, forms, persons, stages, teams, tickets
 from storage.tickets import Ticket, TicketMessage
@@ -216,8 +217,7 @@ async def staff_card(
         if stage is not None:
             lines.append(texts.get(lang, "tickets.card_stage", stage=pick(stage.title, lang),
                                    step=ticket.step or "",
-                                   done=texts.first(lang, [f"myprogress.status_of.{stage.kind}.{done}",
-                                                           f"myprogress.status.{done}"]) if done else ""))
+                                   done=status_text(texts, lang, stage.kind, done) if done else ""))
         lines.append(texts.get(lang, "tickets.card_asked",
                                at=local_time(programme, ticket.created_at)))
         if coordinator:

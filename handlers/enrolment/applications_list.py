@@ -17,7 +17,7 @@ from bot.router import dialog_allowed
 from bot.services import Services
 from handlers.enrolment import application_card
 from handlers.enrolment.application import COORDINATOR, approve, reject
-from storage import application_pages, applications, dialogs
+from storage import applications, dialogs
 from storage.dialogs import Dialog
 
 DIALOG = "app_select"
@@ -74,15 +74,15 @@ async def _save(ctx: Ctx, state: Dialog) -> None:
 
 async def _selected(ctx: Ctx, state: Dialog) -> list[int]:
     """The selection without what was decided meanwhile (by anyone)."""
-    return await application_pages.still_pending(ctx.conn, [int(i) for i in state.data.get("sel", [])])
+    return await applications.still_pending(ctx.conn, [int(i) for i in state.data.get("sel", [])])
 
 
 async def page(ctx: Ctx, cursor: int, note: str | None = None) -> None:
     """The page of pending applications after `cursor` (an id), with the selection marked."""
-    apps = await application_pages.after(ctx.conn, cursor, PAGE_SIZE)
+    apps = await applications.pending_after(ctx.conn, cursor, PAGE_SIZE)
     if not apps and cursor:
         cursor = 0  # the end of the list: back to its beginning
-        apps = await application_pages.after(ctx.conn, cursor, PAGE_SIZE)
+        apps = await applications.pending_after(ctx.conn, cursor, PAGE_SIZE)
     state = await dialogs.get(ctx.conn, ctx.person.id)
     selecting = state is not None and state.kind == DIALOG
     if not apps:
@@ -97,7 +97,7 @@ async def page(ctx: Ctx, cursor: int, note: str | None = None) -> None:
             state.data["at"] = cursor
             await _save(ctx, state)
     total = await applications.count_pending(ctx.conn)
-    before = await application_pages.count_before(ctx.conn, apps[0].id)
+    before = await applications.count_pending_before(ctx.conn, apps[0].id)
     form = ctx.services.programme.application.form
     assert form is not None
     texts = ctx.services.texts
@@ -122,7 +122,7 @@ async def page(ctx: Ctx, cursor: int, note: str | None = None) -> None:
     rows.append([Button(ctx.t("apps.approve_selected", count=len(chosen)), f"apl|ok|{cursor}")])
     rows.append([Button(ctx.t("apps.reject_selected", count=len(chosen)), f"apl|no|{cursor}")])
     nav = []
-    previous = await application_pages.previous_cursor(ctx.conn, apps[0].id, PAGE_SIZE)
+    previous = await applications.previous_page_cursor(ctx.conn, apps[0].id, PAGE_SIZE)
     if previous is not None:
         nav.append(Button(ctx.t("apps.previous"), f"apl|p|{previous}"))
     if before + len(apps) < total:
@@ -138,7 +138,7 @@ async def toggle(ctx: Ctx, app_id: int, cursor: int) -> None:
     note = None
     if app_id in chosen:
         chosen.remove(app_id)
-    elif await application_pages.still_pending(ctx.conn, [app_id]):
+    elif await applications.still_pending(ctx.conn, [app_id]):
         chosen.append(app_id)
     else:
         note = ctx.t("app.already_decided_plain", id=app_id)
@@ -153,7 +153,7 @@ async def _keep(ctx: Ctx, state: Dialog, chosen: list[int], cursor: int) -> None
 
 
 async def _on_page(ctx: Ctx, cursor: int) -> list[int]:
-    return [a.id for a in await application_pages.after(ctx.conn, cursor, PAGE_SIZE)]
+    return [a.id for a in await applications.pending_after(ctx.conn, cursor, PAGE_SIZE)]
 
 
 async def select_page(ctx: Ctx, cursor: int) -> None:

@@ -178,6 +178,15 @@ async def status_counts(conn: aiosqlite.Connection, key_prefix: str = "") -> dic
     return {r["status"]: r["n"] for r in rows}
 
 
+async def held_count(conn: aiosqlite.Connection, key_prefix: str, now: datetime) -> int:
+    """Pending rows that wait for a later moment (a person's quiet hours, a paused send)."""
+    row = await fetchone(
+        conn, "SELECT COUNT(*) AS n FROM outbox WHERE idem_key LIKE ? AND status = 'pending'"
+        " AND not_before > ?", (key_prefix + "%", to_iso(now)),
+    )
+    return int(row["n"]) if row else 0
+
+
 async def claim_update(
     conn: aiosqlite.Connection, platform: str, update_ref: str, now: datetime
 ) -> bool:

@@ -19,6 +19,8 @@ from storage.stages import FINISHED
 
 KINDS = ("event", "deadline", "silence", "overdue")
 STATES = ("planned", "sent", "skipped", "stale", "cancelled")
+KEY_PREFIX = "rem:"
+"""Every outbox key of a reminder message starts with it (the coordinator's /schedule counts them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,33 @@ async def of_person(conn: aiosqlite.Connection, person_id: int) -> list[Reminder
         conn, "SELECT * FROM reminders WHERE person_id = ? ORDER BY due_at, id", (person_id,)
     )
     return [_row(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    kind: str
+    ref: str
+    slot: str
+    first_due: datetime
+    last_due: datetime
+    people: int
+
+
+async def planned_lines(conn: aiosqlite.Connection) -> list[Line]:
+    """Every planned reminder, one line per (kind, item, slot), soonest first.
+
+    A reminder "48 h before" is due at one moment for everyone, while "the morning of the
+    deadline" is due at 09:00 in each intern's zone: the line carries the first and last."""
+    rows = await fetchall(
+        conn,
+        "SELECT kind, ref, slot, MIN(due_at) AS first_due, MAX(due_at) AS last_due,"
+        " COUNT(*) AS n FROM reminders WHERE state = 'planned'"
+        " GROUP BY kind, ref, slot ORDER BY first_due, kind, ref, slot",
+    )
+    return [
+        Line(r["kind"], r["ref"], r["slot"], from_iso(r["first_due"]), from_iso(r["last_due"]), r["n"])
+        for r in rows
+    ]
 
 
 async def unplanned_interns(conn: aiosqlite.Connection, limit: int = 200) -> list[int]:

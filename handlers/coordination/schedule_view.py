@@ -13,8 +13,9 @@ from bot.local_time import zone_of
 from handlers.coordination import coordinator_time
 from scenarios.models import pick
 from scenarios.timezones import zone_label
-from storage import flags, reminder_queue
-from storage.reminder_queue import Line
+from storage import flags, outbox
+from storage import reminders as reminder_store
+from storage.reminders import Line
 
 LIMIT = 12
 """Lines shown; the rest are summed up as "later", so nothing goes uncounted."""
@@ -41,7 +42,7 @@ async def show(ctx: Ctx) -> None:
     zone = zone_of(ctx.person.timezone, ctx.services.settings.default_timezone)
     texts, lang = ctx.services.texts, ctx.lang
     lines = [ctx.t("coord.sched.title", zone=zone_label(zone.key, lang))]
-    planned = await reminder_queue.planned(ctx.conn)
+    planned = await reminder_store.planned_lines(ctx.conn)
     shown, later = planned[:LIMIT], planned[LIMIT:]
     for line in shown:
         kind = "morning" if line.kind == "deadline" and line.slot == "morning" else line.kind
@@ -58,9 +59,12 @@ async def show(ctx: Ctx) -> None:
     lines.append("")
     lines.append(ctx.t("coord.sched.total", total=total, shown=in_list, later=total - in_list,
                        later_lines=len(later)))
-    queue = await reminder_queue.queue(ctx.conn, ctx.now)
+    counts = await outbox.status_counts(ctx.conn, reminder_store.KEY_PREFIX)
+    held = await outbox.held_count(ctx.conn, reminder_store.KEY_PREFIX, ctx.now)
     paused = await flags.get(ctx.conn, flags.PAUSED) == "1"
-    lines.append(ctx.t("coord.sched.delivery", paused=paused, waiting=queue.waiting,
-                       until_morning=queue.until_morning, sent=queue.sent, failed=queue.failed,
-                       dropped=queue.dropped))
+    lines.append(ctx.t("coord.sched.delivery", paused=paused,
+                       waiting=counts.get("pending", 0) + counts.get("sending", 0), until_morning=held,
+                       sent=counts.get("sent", 0),
+                       failed=counts.get("failed", 0) + counts.get("unreachable", 0),
+                       dropped=counts.get("cancelled", 0)))
     await ctx.reply("\n".join(lines))

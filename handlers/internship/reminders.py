@@ -251,7 +251,7 @@ class Acting:
 
     def key(self, row: Reminder, extra: str = "") -> str:
         moment = row.moment.strftime("%Y%m%dT%H%M")
-        return f"rem:{row.kind}:{row.ref}:{row.slot}:{row.person_id}:{moment}{extra}"
+        return f"{store.KEY_PREFIX}{row.kind}:{row.ref}:{row.slot}:{row.person_id}:{moment}{extra}"
 
     def work_buttons(self, lang: str, stage: Stage) -> list[list[Button]]:
         """A reminder about a stage carries the button that starts its work and the menu

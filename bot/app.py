@@ -15,6 +15,7 @@ from bot.core import Core
 from bot.delivery import Delivery
 from bot.features import register_all
 from bot.i18n import Texts
+from bot.retention import Retention
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
@@ -66,6 +67,7 @@ class App:
         services.router.payload("f", services.forms.on_payload)
         services.router.dialog("form", services.forms.on_dialog)
         register_all(services)
+        services.scheduler.add("outbox_retention", Retention())
         self.services = services
         await self._seed_coordinators()
         if background:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -58,6 +59,8 @@ class Settings(BaseSettings):
     max_requests_per_s: float = Field(default=30.0, gt=0, le=30)
     database_path: Path = Path("data/internbot.sqlite3")
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
+    outbox_retention_days: int = Field(default=90, ge=0, le=3650)
+    """Days a sent message's text is kept (personal data no longer than needed); 0 keeps it."""
     program_file: Path = BUNDLED_PROGRAM
     coordinators: Annotated[list[tuple[str, str]], NoDecode] = Field(default_factory=list)
     default_locale: Literal["ru", "en"] = "ru"
@@ -65,6 +68,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     privacy_policy_url: str = ""
     console_user: str = "intern"
+    web_listen: str = ""
+    """host:port of the coordinators' web panel (served by the bot itself); empty = no panel."""
+    web_public_url: str = ""
+    """The panel's address as people open it (https behind a proxy; http only for localhost)."""
+    vk_app_secret: str = Field(default="", repr=False)
+    """The VK Mini App's protected key: checks the signed launch parameters of the panel."""
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -172,6 +181,32 @@ class Settings(BaseSettings):
         if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError(f"'{value}' is not host:port (e.g. 127.0.0.1:8080)")
         return value
+
+    @field_validator("web_listen")
+    @classmethod
+    def _web_listen(cls, value: str) -> str:
+        _host, sep, port = value.rpartition(":")
+        if value and (not sep or not port.isdigit() or not 0 <= int(port) <= 65535):
+            raise ValueError(f"'{value}' is not host:port (e.g. 127.0.0.1:8080)")
+        return value
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _web_public_url(cls, value: str) -> str:
+        """Sign-in cookies travel over this address: plain http only where it never leaves the machine."""
+        value = value.rstrip("/")
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.hostname:
+            return value
+        if parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1"):
+            return value
+        raise ValueError("must be an https:// address (http:// only for localhost or 127.0.0.1)")
+
+    @property
+    def web_secure_cookies(self) -> bool:
+        return not self.web_public_url.startswith("http://")
 
     def is_coordinator(self, platform: str, user_ref: str) -> bool:
         return (platform, user_ref) in self.coordinators

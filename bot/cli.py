@@ -1,4 +1,4 @@
-"""`python -m bot run | check-program [FILE] | export --out FILE` (also installed as `internbot`)."""
+"""`python -m bot run | check-program [FILE] | export --out FILE | backup --out FILE` (also `internbot`)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", nargs="?", type=Path)
     export = sub.add_parser("export", help="export people, teams, stages, survey, certificates")
     export.add_argument("--out", required=True, type=Path, help="FILE.xlsx, FILE.csv or FILE.zip")
+    backup = sub.add_parser("backup", help="a consistent copy of the database while the bot runs")
+    backup.add_argument("--out", required=True, type=Path, help="FILE.sqlite3 to write")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "export":
             return asyncio.run(export_to(settings, args.out))
+        if args.command == "backup":
+            return asyncio.run(backup_to(settings, args.out))
         if args.command in (None, "run"):
             setup_logging(settings)
             try:
@@ -109,6 +113,20 @@ async def export_to(settings: Settings, out: Path) -> int:
             written.append(path)
     for path in written:
         print(path)
+    return 0
+
+
+async def backup_to(settings: Settings, out: Path) -> int:
+    """Copy the SQLite database (see storage/backup.py); PostgreSQL deployments use pg_dump."""
+    from storage.backup import BackupError, backup
+
+    try:
+        report = await backup(Path(settings.database_path), out)
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(report.tables.values())
+    print(f"{report.path}: {report.size_bytes} bytes, {len(report.tables)} tables, {rows} rows")
     return 0
 
 

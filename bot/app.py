@@ -23,7 +23,7 @@ from scenarios.engine import FormEngine
 from scenarios.loader import load_programme
 from scenarios.models import Programme
 from storage import persons
-from storage.db import Database
+from storage.connection import make_database
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,8 @@ class App:
 
     async def start(self, *, background: bool = True) -> App:
         programme = self._programme or load_programme(self.settings.program_file)
-        db = Database(
-            self.settings.database_path, busy_timeout_ms=self.settings.database_busy_timeout_ms
-        )
+        db = make_database(self.settings.database_url, self.settings.database_path,
+                           busy_timeout_ms=self.settings.database_busy_timeout_ms)
         await db.open()
         texts = Texts(default=self.settings.default_locale)
         services = Services(self.settings, programme, texts, self.clock, db)

@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"The programme file is wrong:\n{exc}", file=sys.stderr)
                 return 2
     except DatabaseUnavailable as exc:
-        print(f"Setting DATABASE_PATH: {exc}", file=sys.stderr)
+        name = "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
+        print(f"Setting {name}: {exc}", file=sys.stderr)
         return 2
     parser.print_help()
     return 2
@@ -77,13 +78,13 @@ async def export_to(settings: Settings, out: Path) -> int:
     """
     from bot.i18n import Texts
     from handlers.coordination import exports
-    from storage.db import Database
+    from storage.connection import make_database
 
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".csv", ".zip"):
         print("--out must end with .xlsx, .csv or .zip", file=sys.stderr)
         return 2
-    if not Path(settings.database_path).exists():
+    if not settings.database_url and not Path(settings.database_path).exists():
         print(f"No database at {settings.database_path} (set DATABASE_PATH)", file=sys.stderr)
         return 2
     try:
@@ -91,7 +92,8 @@ async def export_to(settings: Settings, out: Path) -> int:
     except ProgrammeError as exc:
         print(f"The programme file is wrong:\n{exc}", file=sys.stderr)
         return 2
-    db = Database(settings.database_path, busy_timeout_ms=settings.database_busy_timeout_ms)
+    db = make_database(settings.database_url, settings.database_path,
+                       busy_timeout_ms=settings.database_busy_timeout_ms)
     await db.open()
     try:
         async with db.read() as conn:

@@ -9,13 +9,13 @@ half-written remains.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import TYPE_CHECKING
 
 from bot.context import Ctx
 from bot.messages import Incoming, Reply
 from bot.router import allowed
 from storage import dialogs, outbox, persons
+from storage.connection import DATABASE_ERRORS
 from storage.outbox import OutboxRow
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Core:
                 lang = ctx.lang
                 await self.route(ctx)
                 written = await outbox.by_ids(conn, ctx.written)  # read back under the same lock
-        except sqlite3.Error:
+        except DATABASE_ERRORS:
             log.exception("storage failed while handling an update from %s", incoming.platform)
             await self._sorry(incoming, lang)
             return

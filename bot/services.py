@@ -10,7 +10,7 @@ from bot.i18n import Texts
 from bot.router import Router
 from bot.settings import Settings
 from scenarios.models import Programme
-from storage.db import Database
+from storage.connection import Database
 
 if TYPE_CHECKING:
     from bot.core import Core

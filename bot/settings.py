@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     max_webhook_listen: str = "0.0.0.0:8081"
     max_requests_per_s: float = Field(default=30.0, gt=0, le=30)
     database_path: Path = Path("data/internbot.sqlite3")
+    database_url: str = Field(default="", repr=False)
+    """postgresql://user:password@host:5432/db selects PostgreSQL; empty: the SQLite file."""
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
     outbox_retention_days: int = Field(default=90, ge=0, le=3650)
     """Days a sent message's text is kept (personal data no longer than needed); 0 keeps it."""
@@ -165,6 +167,14 @@ class Settings(BaseSettings):
             raise ValueError("MAX_WEBHOOK_URL is set: set this too (5-256 of A-Z a-z 0-9 _ -)")
         if value and not MAX_SECRET.match(value):
             raise ValueError("must be 5-256 characters of A-Z a-z 0-9 _ - (MAX's rule)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        """Never echoed: the URL usually carries the password."""
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql://user:password@host:5432/db address")
         return value
 
     @field_validator("vk_api_version")

@@ -45,7 +45,7 @@ async def erase(
     await conn.execute("DELETE FROM tickets WHERE intern_id = ?", (person_id,))
     await conn.execute(
         "UPDATE outbox SET status = CASE status WHEN 'pending' THEN 'cancelled' ELSE status END,"
-        " body = ?, chat_ref = '' WHERE person_id = ? AND idem_key IS NOT ?",
+        " body = ?, chat_ref = '' WHERE person_id = ? AND idem_key IS DISTINCT FROM ?",
         (BLANK_BODY, person_id, keep_outbox_key),
     )
     # Messages to other people about them: the cards of their applications, questions and
@@ -55,13 +55,13 @@ async def erase(
     for pattern in traces.keys:
         await conn.execute(
             "UPDATE outbox SET status = CASE status WHEN 'pending' THEN 'cancelled' ELSE status END,"
-            " body = ? WHERE idem_key LIKE ? AND idem_key IS NOT ?",
+            " body = ? WHERE idem_key LIKE ? AND idem_key IS DISTINCT FROM ?",
             (BLANK_BODY, pattern, keep_outbox_key),
         )
     for needle in traces.words:
         await conn.execute(
             "UPDATE outbox SET body = ? WHERE status NOT IN ('pending', 'sending')"
-            " AND instr(body, ?) > 0 AND idem_key IS NOT ?",
+            " AND instr(body, ?) > 0 AND idem_key IS DISTINCT FROM ?",
             (BLANK_BODY, needle, keep_outbox_key),
         )
 

@@ -57,9 +57,10 @@ async def enqueue(
     has begun) and delivery drops it instead of sending it late.
     """
     stamp = to_iso(now)
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO outbox(idem_key, person_id, platform, chat_ref, kind, body,"
-        " not_before, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    rows = await conn.execute_fetchall(
+        "INSERT INTO outbox(idem_key, person_id, platform, chat_ref, kind, body,"
+        " not_before, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (idem_key) DO NOTHING RETURNING id",
         (
             idem_key, person_id, platform, chat_ref, kind,
             json.dumps(reply.to_json(), ensure_ascii=False),
@@ -67,7 +68,7 @@ async def enqueue(
             to_iso(expires_at) if expires_at else None,
         ),
     )
-    return cur.lastrowid if cur.rowcount else None
+    return next((int(r[0]) for r in rows), None)
 
 
 async def get(conn: aiosqlite.Connection, row_id: int) -> OutboxRow | None:

@@ -154,7 +154,9 @@ async def mark_planned(
     conn: aiosqlite.Connection, person_id: int, timezone: str | None, now: datetime
 ) -> None:
     await conn.execute(
-        "INSERT OR REPLACE INTO reminder_plans(person_id, timezone, planned_at) VALUES (?, ?, ?)",
+        "INSERT INTO reminder_plans(person_id, timezone, planned_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (person_id) DO UPDATE SET timezone = excluded.timezone,"
+        " planned_at = excluded.planned_at",
         (person_id, timezone, to_iso(now)),
     )
 

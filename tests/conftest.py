@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.messages import Reply
 from bot.settings import Settings
 from messengers.console import ConsoleAdapter
 from scenarios.models import Programme
+from tests import postgres
 
 
 @pytest.fixture
@@ -21,14 +23,58 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+PG_SERVER = postgres.server_url()
+PG = postgres.RunDatabase(PG_SERVER) if PG_SERVER else None
+BACKENDS = ["sqlite", "postgres"] if PG else ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test that touches storage runs on SQLite, and on PostgreSQL when there is one."""
+    return str(request.param)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, backend: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_path=tmp_path / "bot.sqlite3",
+        database_url=PG.new_schema_url() if PG and backend == "postgres" else "",
         coordinators=[("console", "alice")],
         default_locale="ru",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: the test is about the SQLite file itself (backup API, WAL, busy "
+        "errors); it is not generated for PostgreSQL",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    dropped = [i for i in items if i.get_closest_marker("sqlite_only") and "[postgres" in i.nodeid]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if PG is not None:
+        PG.drop()
+        marker = os.environ.get("POSTGRES_TESTS_RAN_FILE")
+        if marker:
+            Path(marker).write_text(str(PG.tests))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if PG is None:
+        terminalreporter.write_line(
+            "PostgreSQL was not tested: none answers at 127.0.0.1:5432 (set TEST_DATABASE_URL "
+            "to a server's postgresql://… URL to run every storage test on it too)", yellow=True,
+        )
+    else:
+        terminalreporter.write_line(f"PostgreSQL: {PG.tests} tests ran on {PG_SERVER.rsplit('@', 1)[-1]}")
 
 
 class ConsoleChat:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.settings import Settings
 from storage.backup import backup
@@ -17,7 +19,7 @@ from tests.cohort import seed_cohort
 from tests.conftest import ConsoleChat, make_chat
 from tests.internship_cohort import Intern, apply, enrol_cohort
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.sqlite_only  # PostgreSQL deployments back up with pg_dump (docs/)
 
 
 async def _count(chat: ConsoleChat, table: str) -> int:

@@ -1,0 +1,324 @@
+"""PostgreSQL behind the same small interface as the SQLite file (asyncpg underneath).
+
+Repositories are written once, in SQL both engines take; what PostgreSQL spells
+differently is translated here and nowhere else:
+- `?` placeholders become `$1, $2…`; `INSERT OR IGNORE` becomes `ON CONFLICT DO NOTHING`;
+- SQLite's `instr`, `group_concat`, `julianday` and `json_extract` (of a `$.key` path, as
+  text) exist as PostgreSQL functions
+  (COMPAT below), so queries keep their one spelling;
+- in the migrations, `INTEGER PRIMARY KEY` (SQLite's row id) becomes `SERIAL PRIMARY KEY`,
+  BLOB becomes BYTEA and REAL DOUBLE PRECISION.
+asyncpg is strict about parameter types where SQLite converts: a statement's parameter
+types come from PostgreSQL when it is prepared, and values are converted to them (an id
+that arrived as text in a button payload, a flag given as a bool).
+
+As with SQLite, one connection and an asyncio lock serialise this process's
+transactions: the same behaviour on both engines. Instances share the database through
+PostgreSQL's own row locks (`FOR UPDATE SKIP LOCKED`), not through this lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from storage.db import DatabaseUnavailable, migration_scripts
+
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK = 0x1B07_0001
+"""pg_advisory_lock key held while migrating (any fixed number of our own)."""
+STATEMENT_CACHE = 1024
+"""Prepared statements kept per connection; queries with IN-lists of many lengths rotate."""
+
+COMPAT = r"""
+CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer
+    LANGUAGE sql IMMUTABLE AS 'SELECT strpos($1, $2)';
+CREATE OR REPLACE FUNCTION json_extract(text, text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS 'SELECT ($1::jsonb) #>> string_to_array(substr($2, 3), ''.'')';
+CREATE OR REPLACE FUNCTION julianday(text) RETURNS double precision
+    LANGUAGE sql IMMUTABLE AS
+    'SELECT extract(epoch FROM $1::timestamptz)::double precision / 86400.0 + 2440587.5';
+CREATE OR REPLACE FUNCTION internbot_concat_step(acc text, item text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS
+    'SELECT CASE WHEN item IS NULL THEN acc WHEN acc IS NULL THEN item ELSE acc || '','' || item END';
+DO $$ BEGIN
+    CREATE AGGREGATE group_concat(text) (SFUNC = internbot_concat_step, STYPE = text);
+EXCEPTION WHEN duplicate_function THEN NULL;
+END $$;
+DO $$ BEGIN
+    CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+"""
+"""Run at every start (each statement is idempotent), before the migrations that use it.
+SQLite's NOCASE folds ASCII only; the ICU collation here folds Cyrillic too."""
+
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
+_OR_IGNORE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN\s+IMMEDIATE\b", re.IGNORECASE)
+
+
+def translate(sql: str) -> str:
+    """One statement in the shared dialect -> the same statement for PostgreSQL."""
+    counter = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal counter
+        if match.group(0) != "?":
+            return match.group(0)  # a quoted literal or name: left as written
+        counter += 1
+        return f"${counter}"
+
+    out = _TOKENS.sub(number, sql)
+    if _OR_IGNORE.search(out):
+        out = _OR_IGNORE.sub("INSERT INTO", out)
+        returning = _RETURNING.search(out)
+        if returning:
+            out = f"{out[:returning.start()]}ON CONFLICT DO NOTHING {out[returning.start():]}"
+        else:
+            out = out.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    return _BEGIN_IMMEDIATE.sub("BEGIN", out)
+
+
+_DDL = [
+    (re.compile(r"\bINTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?\b", re.IGNORECASE), "SERIAL PRIMARY KEY"),
+    (re.compile(r"\bBLOB\b", re.IGNORECASE), "BYTEA"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+]
+
+
+def translate_script(script: str) -> str:
+    """A migration file (SQLite DDL) -> PostgreSQL DDL."""
+    for pattern, replacement in _DDL:
+        script = pattern.sub(replacement, script)
+    return script
+
+
+_INTS = {"int2", "int4", "int8", "oid"}
+_FLOATS = {"float4", "float8", "numeric"}
+_TEXTS = {"text", "varchar", "bpchar", "name", "unknown"}
+
+
+def _coerce(value: Any, type_name: str) -> Any:
+    """Give asyncpg the Python type it expects for this parameter (SQLite would convert)."""
+    if value is None:
+        return None
+    if type_name in _INTS:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str):
+            return int(value.strip())
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+    if type_name in _FLOATS:
+        if isinstance(value, bool):
+            return float(value)
+        if isinstance(value, (int, str)):
+            return float(value) if type_name != "numeric" else value
+        return value
+    if type_name in _TEXTS:
+        if isinstance(value, bool):
+            return str(int(value))
+        if isinstance(value, (int, float)):
+            return str(value)
+        return value
+    if type_name == "bool" and isinstance(value, (int, str)):
+        return bool(int(value))
+    return value
+
+
+class PgCursor:
+    """What callers read after `execute`: rows changed, and rows returned if any."""
+
+    def __init__(self, rows: list[asyncpg.Record], status: str) -> None:
+        self._rows = rows
+        self.rowcount = _affected(status)
+        self.lastrowid: int | None = None
+
+    async def fetchone(self) -> asyncpg.Record | None:
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[asyncpg.Record]:
+        return list(self._rows)
+
+    async def close(self) -> None:
+        return None
+
+
+def _affected(status: str) -> int:
+    """asyncpg's status tag ("UPDATE 3", "INSERT 0 1") -> the count SQLite's rowcount gives."""
+    parts = status.split()
+    return int(parts[-1]) if parts and parts[-1].isdigit() else -1
+
+
+class PgConnection:
+    """The part of aiosqlite's connection API the repositories use, on one asyncpg connection."""
+
+    def __init__(self, raw: asyncpg.Connection) -> None:
+        self.raw = raw
+        self._prepared: OrderedDict[str, asyncpg.prepared_stmt.PreparedStatement] = OrderedDict()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.is_in_transaction()
+
+    async def _statement(self, sql: str) -> asyncpg.prepared_stmt.PreparedStatement:
+        stmt = self._prepared.get(sql)
+        if stmt is None:
+            stmt = await self.raw.prepare(translate(sql))
+            self._prepared[sql] = stmt
+            if len(self._prepared) > STATEMENT_CACHE:
+                self._prepared.popitem(last=False)
+        else:
+            self._prepared.move_to_end(sql)
+        return stmt
+
+    @staticmethod
+    def _args(stmt: asyncpg.prepared_stmt.PreparedStatement, params: Sequence[Any]) -> list[Any]:
+        types = stmt.get_parameters()
+        if len(types) != len(params):
+            raise asyncpg.InterfaceError(f"the statement takes {len(types)} parameters, {len(params)} given")
+        return [_coerce(v, t.name) for v, t in zip(params, types, strict=True)]
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
+        params = tuple(params)
+        if not params and _is_control(sql):
+            status = await self.raw.execute(translate(sql))
+            return PgCursor([], status)
+        stmt = await self._statement(sql)
+        rows = await stmt.fetch(*self._args(stmt, params))
+        return PgCursor(rows, stmt.get_statusmsg() or "")
+
+    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
+        stmt = await self._statement(sql)
+        return await stmt.fetch(*self._args(stmt, tuple(params)))
+
+    async def execute_insert(self, sql: str, params: Iterable[Any] = ()) -> tuple[int] | None:
+        """Insert and return the new row's id, as SQLite's last_insert_rowid would."""
+        if not _RETURNING.search(sql):
+            sql = sql.rstrip().rstrip(";") + " RETURNING id"
+        rows = await self.execute_fetchall(sql, params)
+        return (int(rows[0][0]),) if rows else None
+
+    async def executemany(self, sql: str, seq: Iterable[Iterable[Any]]) -> None:
+        stmt = await self._statement(sql)
+        await stmt.executemany([self._args(stmt, tuple(p)) for p in seq])
+
+    async def executescript(self, script: str) -> None:
+        await self.raw.execute(script)
+
+
+def _is_control(sql: str) -> bool:
+    head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    return head in {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET", "CREATE", "DROP", "ALTER"}
+
+
+class PgDatabase:
+    """The Database interface (transaction, statement, read) on PostgreSQL."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = None
+        self._conn: PgConnection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> PgConnection:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        try:
+            raw = await asyncpg.connect(self.url, statement_cache_size=0)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__}: {exc}") from exc
+        self._conn = PgConnection(raw)
+        await self._own_schema()
+        await self._migrate()
+
+    async def _own_schema(self) -> None:
+        """`?search_path=NAME` in DATABASE_URL puts the bot in a schema of its own (created
+        here when missing), for a database shared with other applications."""
+        first = str(await self.conn.raw.fetchval("SHOW search_path")).split(",")[0].strip()
+        if first and first != '"$user"' and first != "public":
+            await self.conn.raw.execute(f"CREATE SCHEMA IF NOT EXISTS {first}")
+
+    async def _migrate(self) -> int:
+        """The same numbered files as SQLite, translated; an advisory lock lets one
+        instance migrate while another starting at the same moment waits for it."""
+        raw = self.conn.raw
+        await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        try:
+            await raw.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+            )
+            applied = {r[0] for r in await raw.fetch("SELECT version FROM schema_migrations")}
+            await raw.execute(COMPAT)
+            for version, name, sql in migration_scripts():
+                if version in applied:
+                    continue
+                log.info("applying migration %s", name)
+                async with raw.transaction():
+                    await raw.execute(translate_script(sql))
+                    await raw.execute(
+                        "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)", version, name
+                    )
+                applied.add(version)
+        finally:
+            await raw.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+        return max(applied, default=0)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.raw.close()
+            self._conn = None
+
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """SQLite's WAL checkpoint has no counterpart here: PostgreSQL manages its own log."""
+        return (0, 0, 0)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PgConnection]:
+        async with self._lock:
+            conn = self.conn
+            await conn.raw.execute("BEGIN")
+            try:
+                yield conn
+                await conn.raw.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.raw.execute("ROLLBACK")
+                raise
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[PgConnection]:
+        async with self._lock:
+            yield self.conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[PgConnection]:
+        async with self._lock:
+            yield self.conn
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
+        async with self.read() as conn:
+            rows = await conn.execute_fetchall(sql, params)
+            return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
+        async with self.read() as conn:
+            return await conn.execute_fetchall(sql, params)

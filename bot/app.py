@@ -15,6 +15,7 @@ from bot.core import Core
 from bot.delivery import Delivery
 from bot.features import register_all
 from bot.i18n import Texts
+from bot.instance import Instance
 from bot.retention import Retention
 from bot.scheduler import Scheduler
 from bot.services import Services
@@ -67,12 +68,23 @@ class App:
         services.router.dialog("form", services.forms.on_dialog)
         register_all(services)
         services.scheduler.add("outbox_retention", Retention())
+        services.instance = Instance(services, self.settings.instance_name)
+        services.delivery.instance = self.settings.instance_name
+        services.delivery.claim_seconds = self.settings.outbox_claim_seconds
         self.services = services
         await self._seed_coordinators()
+        warm_up = await services.instance.start(background=background)
         if background:
-            self._tasks.append(asyncio.create_task(services.delivery.run(), name="outbox"))
+            self._tasks.append(asyncio.create_task(self._deliver(warm_up), name="outbox"))
             services.scheduler.start()
         return self
+
+    async def _deliver(self, warm_up: float) -> None:
+        """The outbox loop, once the other instances (if any) have heard of this one and
+        split the messengers' rates with it (bot/instance.py)."""
+        if warm_up:
+            await asyncio.sleep(warm_up)
+        await self.s.delivery.run()
 
     async def _seed_coordinators(self) -> None:
         """Create the coordinators from settings up front, so they hear of the first application.
@@ -92,6 +104,7 @@ class App:
     async def stop(self) -> None:
         if self.services is not None:
             self.services.scheduler.shutdown()
+            await self.services.instance.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

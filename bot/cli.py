@@ -1,4 +1,4 @@
-"""`python -m bot run | check-program [FILE] | export --out FILE | backup --out FILE` (also `internbot`)."""
+"""`python -m bot run | check-program | export | backup | migrate-to-postgres` (also `internbot`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.logging_setup import setup_logging
@@ -16,6 +17,9 @@ from bot.settings import Settings, SettingsError, load_settings
 from scenarios.loader import ProgrammeError, load_programme
 from scenarios.timeline import render_timeline
 from storage.db import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from messengers.registry import Adapter
 
 log = logging.getLogger("bot")
 STOP_GRACE_S = 2.0
@@ -31,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", required=True, type=Path, help="FILE.xlsx, FILE.csv or FILE.zip")
     backup = sub.add_parser("backup", help="a consistent copy of the database while the bot runs")
     backup.add_argument("--out", required=True, type=Path, help="FILE.sqlite3 to write")
+    move = sub.add_parser("migrate-to-postgres", help="copy the SQLite database into an empty PostgreSQL one")
+    move.add_argument("--to", required=True, help="postgresql://user:password@host:5432/db")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -44,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(export_to(settings, args.out))
         if args.command == "backup":
             return asyncio.run(backup_to(settings, args.out))
+        if args.command == "migrate-to-postgres":
+            return asyncio.run(migrate_to_postgres(settings, args.to))
         if args.command in (None, "run"):
             setup_logging(settings)
             try:
@@ -132,6 +140,44 @@ async def backup_to(settings: Settings, out: Path) -> int:
     return 0
 
 
+async def migrate_to_postgres(settings: Settings, url: str) -> int:
+    """Copy DATABASE_PATH into PostgreSQL (storage/transfer.py); run it with the bot stopped."""
+    from storage.transfer import TransferError, sqlite_to_postgres
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        print("--to must be a postgresql://user:password@host:5432/db address", file=sys.stderr)
+        return 2
+    try:
+        report = await sqlite_to_postgres(Path(settings.database_path), url)
+    except (TransferError, DatabaseUnavailable) as exc:
+        print(f"Nothing was copied: {exc}", file=sys.stderr)
+        return 1
+    for table, rows in report.tables.items():
+        print(f"{table}: {rows}")
+    print(f"copied {sum(report.tables.values())} rows in {len(report.tables)} tables; "
+          "set DATABASE_URL to the new database and start the bot")
+    return 0
+
+
+def polling_role(platform: str, settings: Settings) -> str | None:
+    """The lease an adapter needs when only one instance may take its updates: Telegram's
+    getUpdates and MAX's polling refuse a second poller, VK's long poll would hand each
+    event to one of them at random. Webhooks take updates in every instance."""
+    polls = {
+        "telegram": not settings.telegram_webhook_url,
+        "vk": True,
+        "max": not settings.max_webhook_url,
+    }
+    return f"poll:{platform}" if polls.get(platform) else None
+
+
+async def _run_adapter(app: App, adapter: Adapter) -> object:
+    role = polling_role(adapter.platform, app.settings)
+    if role is None:
+        return await adapter.run()
+    return await app.s.instance.exclusive(role, adapter.run, adapter.stop)
+
+
 async def run(settings: Settings) -> int:
     """Start every adapter whose token is set (the console when none) and run until stopped."""
     from messengers.registry import build_adapters
@@ -146,7 +192,7 @@ async def run(settings: Settings) -> int:
     for adapter in adapters:
         app.s.delivery.register(adapter)
     log.info("started: %s", ", ".join(a.platform for a in adapters))
-    tasks = [asyncio.create_task(a.run(), name=a.platform) for a in adapters]
+    tasks = [asyncio.create_task(_run_adapter(app, a), name=a.platform) for a in adapters]
     stopper = asyncio.create_task(stop.wait())
     code = 0
     try:

@@ -9,6 +9,7 @@ half-written remains.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.context import Ctx
@@ -47,7 +48,8 @@ class Core:
                 ctx = await self._context(conn, incoming)
                 lang = ctx.lang
                 await self.route(ctx)
-                written = await outbox.by_ids(conn, ctx.written)  # read back under the same lock
+                # read back (and claimed for this instance) under the same lock
+                written = await outbox.claim(conn, ctx.written, *self._claim())
         except DATABASE_ERRORS:
             log.exception("storage failed while handling an update from %s", incoming.platform)
             await self._sorry(incoming, lang)
@@ -68,6 +70,10 @@ class Core:
             # stays pending and the outbox loop delivers it. The adapter must not see this.
             log.exception("delivering replies failed; the outbox loop will retry them")
 
+    def _claim(self) -> tuple[str, datetime]:
+        """Rows a handler wrote are this instance's to send at once (see outbox.claim)."""
+        return self.s.delivery.instance, self.s.delivery.claim_until()
+
     async def _replies_later(self, ctx: Ctx) -> None:
         """Build each `Ctx.reply_later` reply outside the transaction, then outbox it."""
         for build in ctx.later:
@@ -76,7 +82,7 @@ class Core:
                 async with self.s.db.transaction() as conn:
                     ctx.conn, ctx.now, ctx.written = conn, self.s.clock.now(), []
                     await ctx.reply(reply.text, reply.buttons, file=reply.file)
-                    written = await outbox.by_ids(conn, ctx.written)
+                    written = await outbox.claim(conn, ctx.written, *self._claim())
             except Exception:
                 log.exception("a reply built after the update failed (%s)", ctx.incoming.platform)
                 await self._sorry(ctx.incoming, ctx.lang)

@@ -117,6 +117,8 @@ class Pace:
         self._lock = asyncio.Lock()
         self._chat_next: dict[str, datetime] = {}
         self.held_until: datetime | None = None
+        self.share = 1.0
+        """This instance's part of the rate (1/N with N instances alive on one database)."""
 
     @contextlib.asynccontextmanager
     async def call(self) -> AsyncIterator[None]:
@@ -124,7 +126,7 @@ class Pace:
         if not self.limits.rate_per_s:
             yield
             return
-        slot = await self._acquire(max(1, int(self.limits.rate_per_s)))
+        slot = await self._acquire(max(1, int(self.limits.rate_per_s * self.share)))
         try:
             yield
         finally:
@@ -177,6 +179,20 @@ class Delivery:
         self._wake = asyncio.Event()
         self.paused = False
         self._paused_loaded = False
+        self.instance = "local"
+        """The name this process claims outbox rows under (bot/instance.py sets it)."""
+        self.claim_seconds = 120.0
+
+    def claim_until(self) -> datetime:
+        """How long a claimed row is this instance's alone: past it, another instance
+        takes the row over (this one is presumed dead)."""
+        return self.clock.now() + timedelta(seconds=self.claim_seconds)
+
+    def share_rate(self, share: float) -> None:
+        """Use this fraction of each messenger's rate: the instances alive on one database
+        split it, so together they stay under the messenger's limit (bot/instance.py)."""
+        for pace in self.paces.values():
+            pace.share = share
 
     def register(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
@@ -253,11 +269,11 @@ class Delivery:
             return 0
         now = self.clock.now()
         work: list[tuple[Messenger, list[OutboxRow]]] = []
-        async with self.db.read() as conn:
+        async with self.db.statement() as conn:
             for platform, messenger in self.messengers.items():
                 if self.paces[platform].held():
                     continue
-                rows = await outbox.due(conn, now, limit, platform)
+                rows = await outbox.claim_due(conn, now, self.instance, self.claim_until(), limit, platform)
                 rows = [r for r in rows if r.id not in self._inflight]
                 if rows:
                     work.append((messenger, rows))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 from bot.settings import Settings
 
@@ -38,7 +39,8 @@ def setup_logging(settings: Settings) -> None:
     handler.setFormatter(SecretFormatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s",
         [settings.telegram_bot_token, settings.vk_group_token, settings.telegram_webhook_secret,
-         settings.max_bot_token, settings.max_webhook_secret],
+         settings.max_bot_token, settings.max_webhook_secret,
+         urlsplit(settings.database_url).password or ""],
     ))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,7 +1,8 @@
 """The periodic tick: turns due items stored in the database into outbox rows.
 
 Jobs are plain async functions registered by features; APScheduler only calls
-`tick()` every few seconds. The database is the source of truth, so a restart
+`tick()` every few seconds, and with several instances on one database only the one
+holding the scheduler lease runs them. The database is the source of truth, so a restart
 misses nothing and a test calls `tick()` itself on a fake clock instead of sleeping.
 """
 
@@ -13,6 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.instance import SCHEDULER_LEASE, SCHEDULER_TTL
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -35,6 +38,9 @@ class Scheduler:
 
     async def tick(self) -> dict[str, int]:
         """Run every job once for the current moment; one failing job does not stop others."""
+        instance = getattr(self.services, "instance", None)
+        if instance is not None and not await instance.hold(SCHEDULER_LEASE, SCHEDULER_TTL):
+            return {}  # another instance runs the jobs; this one stands by
         now = self.services.clock.now()
         done: dict[str, int] = {}
         for name, job in self.jobs:

@@ -15,6 +15,7 @@ from storage.connection import Database
 if TYPE_CHECKING:
     from bot.core import Core
     from bot.delivery import Delivery
+    from bot.instance import Instance
     from bot.scheduler import Scheduler
     from scenarios.engine import FormEngine
 
@@ -31,3 +32,4 @@ class Services:
     forms: FormEngine = field(init=False)
     core: Core = field(init=False)
     scheduler: Scheduler = field(init=False)
+    instance: Instance = field(init=False)

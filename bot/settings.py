@@ -7,6 +7,7 @@ with one line that names the setting instead of a traceback.
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -61,6 +62,11 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", repr=False)
     """postgresql://user:password@host:5432/db selects PostgreSQL; empty: the SQLite file."""
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
+    instance_name: str = Field(default_factory=lambda: socket.gethostname() or "bot")
+    """This process among several on one database; stable across restarts, so a restarted
+    instance takes back its own claims at once. Set it when two run on one host."""
+    outbox_claim_seconds: float = Field(default=120.0, ge=1, le=3600)
+    """How long an instance's claim on an outbox row lasts before another takes it over."""
     outbox_retention_days: int = Field(default=90, ge=0, le=3650)
     """Days a sent message's text is kept (personal data no longer than needed); 0 keeps it."""
     program_file: Path = BUNDLED_PROGRAM

@@ -13,7 +13,8 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import to_iso
-from storage.db import fetchall, fetchone
+from storage import catalog
+from storage.db import fetchone
 
 KEEP_FIELDS = ("full_name", "email", "locale", "timezone")
 TRANSIENT = frozenset({"dialog_state"})
@@ -51,21 +52,7 @@ async def use_code(conn: aiosqlite.Connection, code: str, now: datetime) -> Link
 
 async def person_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
     """(table, column) of every column that refers to a person, except persons itself."""
-    tables = await fetchall(
-        conn, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
-    found: set[tuple[str, str]] = set()
-    for t in tables:
-        name = t["name"]
-        if name == "persons":
-            continue
-        for fk in await fetchall(conn, f"PRAGMA foreign_key_list('{name}')"):
-            if fk["table"] == "persons":
-                found.add((name, fk["from"]))
-        for col in await fetchall(conn, f"PRAGMA table_info('{name}')"):
-            if col["name"] == "person_id":
-                found.add((name, "person_id"))
-    return sorted(found)
+    return await catalog.person_references(conn)
 
 
 async def _weight(conn: aiosqlite.Connection, columns: list[tuple[str, str]], person_id: int) -> int:
@@ -92,12 +79,22 @@ async def merge(conn: aiosqlite.Connection, a: int, b: int, now: datetime) -> tu
     for table, column in columns:
         if table in TRANSIENT:
             await conn.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', (drop,))
-        move = f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?'
-        await conn.execute(move, (keep, drop))
+        # Move the rows the kept person has no counterpart of (the kept row wins where a
+        # unique key would clash), then drop the rest: SQLite's UPDATE OR IGNORE, spelled
+        # with NOT EXISTS so PostgreSQL takes it too.
+        clashes = [key for key in await catalog.unique_keys(conn, table) if column in key]
+        guard = "".join(
+            f' AND NOT EXISTS (SELECT 1 FROM "{table}" AS o WHERE '
+            + " AND ".join(f'o."{c}" = ?' if c == column else f'o."{c}" = "{table}"."{c}"' for c in key)
+            + ")"
+            for key in clashes
+        )
+        move = f'UPDATE "{table}" SET "{column}" = ? WHERE "{column}" = ?{guard}'
+        await conn.execute(move, (keep, drop, *([keep] * len(clashes))))
         await conn.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', (drop,))
     fill = ", ".join(
-        f"{f} = COALESCE({f}, (SELECT {f} FROM persons WHERE id = :drop))" for f in KEEP_FIELDS
+        f"{f} = COALESCE({f}, (SELECT {f} FROM persons WHERE id = ?))" for f in KEEP_FIELDS
     )
-    await conn.execute(f"UPDATE persons SET {fill} WHERE id = :keep", {"keep": keep, "drop": drop})
+    await conn.execute(f"UPDATE persons SET {fill} WHERE id = ?", (*([drop] * len(KEEP_FIELDS)), keep))
     await conn.execute("UPDATE persons SET deleted_at = ? WHERE id = ?", (to_iso(now), drop))
     return keep, drop

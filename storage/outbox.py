@@ -87,6 +87,45 @@ async def by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[OutboxRow]:
     return [_row(r) for r in rows]
 
 
+async def claim(
+    conn: aiosqlite.Connection, ids: list[int], claimer: str, until: datetime
+) -> list[OutboxRow]:
+    """Claim the rows a handler just wrote, in its own transaction, for this instance to
+    send at once: another instance's outbox loop leaves a claimed row alone until `until`."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = await fetchall(
+        conn,
+        f"UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ({marks})"
+        " AND status = 'pending' RETURNING *",
+        (claimer, to_iso(until), *ids),
+    )
+    return sorted((_row(r) for r in rows), key=lambda r: r.id)
+
+
+async def claim_due(
+    conn: aiosqlite.Connection, now: datetime, claimer: str, until: datetime,
+    limit: int, platform: str,
+) -> list[OutboxRow]:
+    """Claim up to `limit` due rows of one messenger for this instance, oldest first.
+
+    A row claimed by another instance is skipped until its claim expires (that instance
+    died mid-send); one claimed by this instance's earlier run is taken back at once.
+    On PostgreSQL the candidates are locked `FOR UPDATE SKIP LOCKED` (storage/pg.py spells
+    the marker), so two instances claiming at the same moment take different rows.
+    """
+    rows = await fetchall(
+        conn,
+        "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+        "SELECT id FROM outbox WHERE status = 'pending' AND not_before <= ? AND platform = ?"
+        " AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)"
+        " ORDER BY not_before, id LIMIT ? /*SKIP LOCKED*/) RETURNING *",
+        (claimer, to_iso(until), to_iso(now), platform, to_iso(now), claimer, limit),
+    )
+    return [_row(r) for r in sorted(rows, key=lambda r: (r["not_before"], r["id"]))]
+
+
 async def due(
     conn: aiosqlite.Connection, now: datetime, limit: int = 500, platform: str | None = None
 ) -> list[OutboxRow]:
@@ -122,7 +161,8 @@ async def mark_retry(
     conn: aiosqlite.Connection, row_id: int, not_before: datetime, error: str
 ) -> None:
     await conn.execute(
-        "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
+        "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ?, claimed_by = NULL,"
+        " claimed_until = NULL WHERE id = ?",
         (to_iso(not_before), error[:500], row_id),
     )
 

@@ -3,6 +3,9 @@
 Repositories are written once, in SQL both engines take; what PostgreSQL spells
 differently is translated here and nowhere else:
 - `?` placeholders become `$1, $2…`; `INSERT OR IGNORE` becomes `ON CONFLICT DO NOTHING`;
+  the comment `/*SKIP LOCKED*/` (a claim's candidates) becomes `FOR UPDATE SKIP LOCKED`,
+  which SQLite neither has nor needs (one writer at a time); SQLite's null-safe
+  `a IS b` / `a IS NOT b` become `IS [NOT] DISTINCT FROM`; `INDEXED BY` hints are dropped;
 - SQLite's `instr`, `group_concat`, `julianday` and `json_extract` (of a `$.key` path, as
   text) exist as PostgreSQL functions
   (COMPAT below), so queries keep their one spelling;
@@ -65,6 +68,9 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
 _OR_IGNORE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN\s+IMMEDIATE\b", re.IGNORECASE)
+_INDEXED_BY = re.compile(r"\s+(?:INDEXED\s+BY\s+\w+|NOT\s+INDEXED)\b", re.IGNORECASE)
+_IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", re.IGNORECASE)
+_IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", re.IGNORECASE)
 
 
 def translate(sql: str) -> str:
@@ -86,6 +92,10 @@ def translate(sql: str) -> str:
             out = f"{out[:returning.start()]}ON CONFLICT DO NOTHING {out[returning.start():]}"
         else:
             out = out.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    out = out.replace("/*SKIP LOCKED*/", "FOR UPDATE SKIP LOCKED")
+    out = _INDEXED_BY.sub("", out)  # a SQLite planner hint; PostgreSQL plans by itself
+    out = _IS_NOT.sub("IS DISTINCT FROM ", out)  # SQLite's null-safe a IS NOT b
+    out = _IS.sub("IS NOT DISTINCT FROM ", out)
     return _BEGIN_IMMEDIATE.sub("BEGIN", out)
 
 
@@ -108,7 +118,7 @@ _FLOATS = {"float4", "float8", "numeric"}
 _TEXTS = {"text", "varchar", "bpchar", "name", "unknown"}
 
 
-def _coerce(value: Any, type_name: str) -> Any:
+def coerce(value: Any, type_name: str) -> Any:
     """Give asyncpg the Python type it expects for this parameter (SQLite would convert)."""
     if value is None:
         return None
@@ -164,6 +174,8 @@ def _affected(status: str) -> int:
 class PgConnection:
     """The part of aiosqlite's connection API the repositories use, on one asyncpg connection."""
 
+    dialect = "postgres"
+
     def __init__(self, raw: asyncpg.Connection) -> None:
         self.raw = raw
         self._prepared: OrderedDict[str, asyncpg.prepared_stmt.PreparedStatement] = OrderedDict()
@@ -188,7 +200,7 @@ class PgConnection:
         types = stmt.get_parameters()
         if len(types) != len(params):
             raise asyncpg.InterfaceError(f"the statement takes {len(types)} parameters, {len(params)} given")
-        return [_coerce(v, t.name) for v, t in zip(params, types, strict=True)]
+        return [coerce(v, t.name) for v, t in zip(params, types, strict=True)]
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
         params = tuple(params)

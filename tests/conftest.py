@@ -45,6 +45,16 @@ def settings(tmp_path: Path, backend: str) -> Settings:
     )
 
 
+@pytest.fixture
+def pg_url() -> str:
+    """A fresh PostgreSQL schema's URL, for tests that are about PostgreSQL itself."""
+    if PG is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs PostgreSQL: set TEST_DATABASE_URL (.ci/run does)")
+        pytest.skip("PostgreSQL not available: set TEST_DATABASE_URL=postgresql://127.0.0.1:5432/test")
+    return PG.new_schema_url()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: the test is about the SQLite file itself (backup API, WAL, busy "

@@ -16,6 +16,8 @@ from bot.clock import FakeClock
 from bot.settings import Settings
 from tests.conftest import APPLICATION, ConsoleChat, make_chat
 
+pytestmark = pytest.mark.sqlite_only  # a locked or full SQLite file; PostgreSQL fails its own ways
+
 TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
 
 
@@ -108,6 +110,7 @@ def fail_on(chat: ConsoleChat, monkeypatch: pytest.MonkeyPatch, prefix: str) -> 
 
     monkeypatch.setattr(conn, "execute", failing(conn.execute))
     monkeypatch.setattr(conn, "executemany", failing(conn.executemany))  # rows marked sent together
+    monkeypatch.setattr(conn, "execute_fetchall", failing(conn.execute_fetchall))  # INSERT … RETURNING
     return lambda: failures
 
 
@@ -117,7 +120,7 @@ async def test_disk_full_on_the_outbox_write_rolls_back_the_answer_and_the_claim
     """The failing write comes after the answer and the update's dedup claim were written."""
     await start_form(chat, 2)
     before = await snapshot(chat)
-    failures = fail_on(chat, monkeypatch, "INSERT OR IGNORE INTO outbox")
+    failures = fail_on(chat, monkeypatch, "INSERT INTO outbox")
     await chat.send(text=APPLICATION[2], update_ref="u-77")
     assert failures() == 1
     assert chat.new("intern")[-1].text == sorry(chat)

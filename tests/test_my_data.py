@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.coordination import exports
-from storage import applications, forms, persons, teams, tickets
+from storage import applications, catalog, forms, persons, teams, tickets
 from storage.db import fetchall
 from storage.forms import FormProgress
 from tests.cohort import make_tutor, seed_intern
@@ -86,8 +86,7 @@ async def test_coordinator_may_decline(chat: ConsoleChat) -> None:
 async def _everything(app) -> str:  # type: ignore[no-untyped-def]
     """Every value of every row of every table, as one text to search."""
     async with app.s.db.read() as conn:
-        tables = [r["name"] for r in await fetchall(
-            conn, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        tables = await catalog.tables(conn)
         cells = []
         for table in tables:
             for row in await fetchall(conn, f"SELECT * FROM {table}"):

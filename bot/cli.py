@@ -15,6 +15,8 @@ from bot.app import App
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from scenarios.loader import ProgrammeError, load_programme
+from scenarios.route_timeline import render_routes
+from scenarios.routes import problems
 from scenarios.timeline import render_timeline
 from storage.db import DatabaseUnavailable
 
@@ -35,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", required=True, type=Path, help="FILE.xlsx, FILE.csv or FILE.zip")
     backup = sub.add_parser("backup", help="a consistent copy of the database while the bot runs")
     backup.add_argument("--out", required=True, type=Path, help="FILE.sqlite3 to write")
+    sample = sub.add_parser("certificate-sample", help="render a sample certificate of a programme file")
+    sample.add_argument("--out", required=True, type=Path, help="FILE.pdf to write")
+    sample.add_argument("--name", default="Иванова Мария Петровна", help="the name to print")
+    sample.add_argument("file", nargs="?", type=Path, help="programme file (default: PROGRAM_FILE)")
     move = sub.add_parser("migrate-to-postgres", help="copy the SQLite database into an empty PostgreSQL one")
     move.add_argument("--to", required=True, help="postgresql://user:password@host:5432/db")
     args = parser.parse_args(argv)
@@ -45,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-program":
         return check_program(args.file or settings.program_file, settings)
+    if args.command == "certificate-sample":
+        return certificate_sample(args.file or settings.program_file, args.out, args.name, settings)
     try:
         if args.command == "export":
             return asyncio.run(export_to(settings, args.out))
@@ -75,6 +83,36 @@ def check_program(path: Path, settings: Settings) -> int:
         return 1
     print(f"{path}: OK")
     print(render_timeline(programme, settings.default_locale))
+    routes_text = render_routes(programme, settings.default_locale)
+    if routes_text:
+        print()
+        print(routes_text)
+    return 1 if problems(programme) else 0
+
+
+def certificate_sample(path: Path, out: Path, name: str, settings: Settings) -> int:
+    """Draw the programme's certificate for a sample person, so a coordinator designs it
+    without issuing anything (the number is the pattern's with sequence 0)."""
+    from datetime import UTC, datetime
+
+    from bot.i18n import Texts
+    from handlers.certificates import design, pdf
+
+    try:
+        programme = load_programme(path)
+    except ProgrammeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if programme.certificate is None:
+        print(f"{path}: the programme has no certificate: section", file=sys.stderr)
+        return 1
+    now = datetime.now(UTC)
+    number = programme.certificate.numbering.format(now.astimezone(programme.zone).year, 0)
+    facts = design.Facts(number, " ".join(name.split()), now)
+    sheet = design.sheet(programme, settings, Texts(default=settings.default_locale), facts)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf.render(sheet))
+    print(out)
     return 0
 
 
@@ -180,10 +218,15 @@ async def _run_adapter(app: App, adapter: Adapter) -> object:
 
 async def run(settings: Settings) -> int:
     """Start every adapter whose token is set (the console when none) and run until stopped."""
-    from messengers.registry import build_adapters
+    from messengers.registry import build_adapters, panel_sign_ins
 
     app = await App(settings).start()
     adapters = build_adapters(app)
+    panel = None
+    if settings.web_listen:
+        from web.panel import Panel
+
+        panel = Panel(app.s, sign_ins=panel_sign_ins(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -191,6 +234,8 @@ async def run(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
     for adapter in adapters:
         app.s.delivery.register(adapter)
+    if panel is not None:
+        await panel.start()
     log.info("started: %s", ", ".join(a.platform for a in adapters))
     tasks = [asyncio.create_task(_run_adapter(app, a), name=a.platform) for a in adapters]
     stopper = asyncio.create_task(stop.wait())
@@ -214,6 +259,8 @@ async def run(settings: Settings) -> int:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         stopper.cancel()
+        if panel is not None:
+            await panel.stop()
         await app.stop()
         for adapter in adapters:
             with contextlib.suppress(Exception):

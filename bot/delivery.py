@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import logging
 import time
@@ -48,6 +49,10 @@ The server counts a request when it arrives, somewhere between our start and our
 a new call may start only a window after the call 30 back has *ended*, so however
 the network jitters, no 31 arrivals fit in one second of the server's clock.
 """
+
+
+FileResolver = Callable[[str], Awaitable[bytes | None]]
+"""Bytes for an `OutFile.ref` key, or None when the file is gone (a revoked certificate)."""
 
 
 class Messenger(Protocol):
@@ -182,11 +187,24 @@ class Delivery:
         self.instance = "local"
         """The name this process claims outbox rows under (bot/instance.py sets it)."""
         self.claim_seconds = 120.0
+        self.file_resolvers: dict[str, FileResolver] = {}
+        """`OutFile.ref` kind -> where its bytes are (see `resolve_files`)."""
 
     def claim_until(self) -> datetime:
         """How long a claimed row is this instance's alone: past it, another instance
         takes the row over (this one is presumed dead)."""
         return self.clock.now() + timedelta(seconds=self.claim_seconds)
+
+    def _claimable(self, platform: str, limit: int) -> int:
+        """Claim no more than this instance can send in half its claim time: a claim that
+        expired while its rows still waited here for the rate would let another instance
+        send them too."""
+        pace = self.paces[platform]
+        rate = pace.limits.rate_per_s
+        if not rate:
+            return limit
+        calls = max(1, int(rate * pace.share * self.claim_seconds / 2))
+        return max(1, min(limit, calls * pace.limits.max_batch))
 
     def share_rate(self, share: float) -> None:
         """Use this fraction of each messenger's rate: the instances alive on one database
@@ -200,6 +218,25 @@ class Delivery:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def resolve_files(self, kind: str, resolver: FileResolver) -> None:
+        """Files of this `ref` kind are fetched only when their message goes out: a feature
+        keeps large files once (a certificate's PDF in its registry) instead of one copy in
+        the outbox per message and channel."""
+        self.file_resolvers[kind] = resolver
+
+    async def _resolved(self, reply: Reply) -> Reply | None:
+        file = reply.file
+        if file is None or file.data is not None or file.file_id or not file.ref:
+            return reply
+        kind, _, key = file.ref.partition(":")
+        resolver = self.file_resolvers.get(kind)
+        if resolver is None:
+            raise DeliveryError(f"no resolver for files of kind {kind!r}")
+        data = await resolver(key)
+        if data is None:
+            return None
+        return dataclasses.replace(reply, file=dataclasses.replace(file, data=data))
 
     async def set_paused(self, paused: bool, conn: aiosqlite.Connection | None = None) -> None:
         """Pause or resume everything but direct replies; remembered across restarts.
@@ -273,7 +310,8 @@ class Delivery:
             for platform, messenger in self.messengers.items():
                 if self.paces[platform].held():
                     continue
-                rows = await outbox.claim_due(conn, now, self.instance, self.claim_until(), limit, platform)
+                rows = await outbox.claim_due(conn, now, self.instance, self.claim_until(),
+                                              self._claimable(platform, limit), platform)
                 rows = [r for r in rows if r.id not in self._inflight]
                 if rows:
                     work.append((messenger, rows))
@@ -351,8 +389,13 @@ class Delivery:
         if row.kind != "reply":  # a reply and a notice may meet; two notices may not
             pace.chat_used(row.chat_ref)
         try:
+            reply = await self._resolved(row.reply)
+            if reply is None:  # its file was withdrawn meanwhile: the message has nothing to carry
+                async with self.db.statement() as conn:
+                    await outbox.cancel(conn, row.id, "its file is no longer issued")
+                return False, None
             async with pace.call():
-                return True, await self.messengers[row.platform].send(row.chat_ref, row.reply, idem=row.id)
+                return True, await self.messengers[row.platform].send(row.chat_ref, reply, idem=row.id)
         except DeliveryError as exc:
             await self._failed([row], exc)
         except Exception as exc:  # an adapter bug or a network error it did not map

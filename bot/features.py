@@ -9,10 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.services import Services
-from handlers import internship
-from handlers.coordination import broadcasts, exports, progress, schedule_commands, team_forming, unreachable
+from handlers import certificates, internship
+from handlers.coordination import (
+    broadcasts,
+    exports,
+    panel_access,
+    progress,
+    schedule_commands,
+    team_forming,
+    unreachable,
+)
 from handlers.enrolment import application, applications_list, digest, invites, linking, my_data, roles_admin
 from handlers.internship import reminders
+from handlers.learning import register as learning
 from handlers.tickets import intern as tickets
 from handlers.tickets import kept
 
@@ -27,13 +36,16 @@ FEATURES: list[Callable[[Services], None]] = [
     broadcasts.register,
     progress.register,
     exports.register,
+    panel_access.register,
     my_data.register,
     tickets.register,
     kept.register,
     reminders.register,
     schedule_commands.register,
     internship.register,
+    learning,
     unreachable.register,
+    certificates.register,
 ]
 
 

@@ -50,6 +50,9 @@ class Button:
     label: str
     payload: str = ""
     url: str | None = None
+    web_app: bool = False
+    """With `url`: open the page inside the messenger as a Mini App where it has them
+    (Telegram's web_app button); elsewhere it is a plain link to the same address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,9 @@ class OutFile:
     file_id: str | None = None
     kind: FileKind = "document"
     mime: str | None = None
+    ref: str | None = None
+    """`<kind>:<key>`: bytes kept elsewhere (a certificate's PDF in its registry), fetched by
+    delivery when the message goes out, so the outbox does not hold a copy per message."""
 
 
 @dataclass(slots=True)
@@ -90,6 +96,8 @@ class Reply:
                 "kind": f.kind,
                 "mime": f.mime,
             }
+            if f.ref:
+                data["file"]["ref"] = f.ref  # type: ignore[index]
         if self.reply_to_ref:
             data["reply_to_ref"] = self.reply_to_ref
         return data
@@ -108,6 +116,7 @@ class Reply:
                 file_id=raw_file.get("file_id"),
                 kind=raw_file.get("kind", "document"),
                 mime=raw_file.get("mime"),
+                ref=raw_file.get("ref"),
             )
         return cls(
             text=str(data.get("text", "")),
@@ -118,8 +127,15 @@ class Reply:
         )
 
 
-def _rows_json(rows: list[list[Button]]) -> list[list[dict[str, str | None]]]:
-    return [[{"label": b.label, "payload": b.payload, "url": b.url} for b in row] for row in rows]
+def _rows_json(rows: list[list[Button]]) -> list[list[dict[str, str | bool | None]]]:
+    return [[_button_json(b) for b in row] for row in rows]
+
+
+def _button_json(b: Button) -> dict[str, str | bool | None]:
+    data: dict[str, str | bool | None] = {"label": b.label, "payload": b.payload, "url": b.url}
+    if b.web_app:
+        data["web_app"] = True
+    return data
 
 
 def _rows(raw: object) -> list[list[Button]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from storage import dialogs
 from storage.dialogs import Dialog
@@ -90,7 +90,15 @@ def _roles(roles: set[str] | None) -> frozenset[str] | None:
     return frozenset(roles) if roles else None
 
 
-def allowed(route: Route, ctx: Ctx) -> bool:
+class HasRoles(Protocol):
+    """Whoever acts: a chat update's `Ctx` or a signed-in panel viewer (web/)."""
+
+    @property
+    def roles(self) -> set[str]: ...
+
+
+def allowed(route: Route, ctx: HasRoles) -> bool:
+    """The one role check of every command, button, page and form."""
     return route.roles is None or bool(route.roles & ctx.roles)
 
 

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = Field(default="", repr=False, validate_default=True)
     telegram_webhook_listen: str = "0.0.0.0:8080"
+    telegram_messages_per_s: float = Field(default=30.0, gt=0, le=1000)
+    """Telegram takes about 30 messages/s per bot; more only with paid broadcasts enabled."""
     vk_group_token: str = Field(default="", repr=False)
     vk_group_id: int | None = None
     vk_api_url: str = "https://api.vk.com/method/"
@@ -82,6 +84,19 @@ class Settings(BaseSettings):
     """The panel's address as people open it (https behind a proxy; http only for localhost)."""
     vk_app_secret: str = Field(default="", repr=False)
     """The VK Mini App's protected key: checks the signed launch parameters of the panel."""
+
+    smtp_host: str = ""
+    """The mail server for certificates by e-mail; empty: certificates go to the chat only."""
+    smtp_port: int = Field(default=0, ge=0, le=65535)
+    """0: the usual port of SMTP_SECURITY (587 starttls, 465 ssl, 25 none)."""
+    smtp_user: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_from: str = Field(default="", validate_default=True)
+    """The sender, e.g. `Интернатура <noreply@example.org>`; default: SMTP_USER."""
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_max_per_minute: int = Field(default=60, ge=1)
+    """Messages a minute at most: mail providers block senders who go faster than agreed."""
+    smtp_timeout_s: float = Field(default=30.0, gt=0, le=600)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -223,6 +238,29 @@ class Settings(BaseSettings):
     @property
     def web_secure_cookies(self) -> bool:
         return not self.web_public_url.startswith("http://")
+
+    @field_validator("smtp_security", mode="before")
+    @classmethod
+    def _lower_security(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _sender(cls, value: str, info: ValidationInfo) -> str:
+        address = value.rpartition("<")[2].rstrip(">").strip() if value else ""
+        if value and "@" not in address:
+            raise ValueError("is not an e-mail address (e.g. Интернатура <noreply@example.org>)")
+        if info.data.get("smtp_host") and not value and "@" not in info.data.get("smtp_user", ""):
+            raise ValueError("SMTP_HOST is set: set the sender address too")
+        return value
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def smtp_sender(self) -> str:
+        return self.smtp_from or self.smtp_user
 
     def is_coordinator(self, platform: str, user_ref: str) -> bool:
         return (platform, user_ref) in self.coordinators

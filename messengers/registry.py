@@ -8,6 +8,8 @@ from typing import Protocol
 
 from bot.app import App
 from bot.delivery import Messenger
+from bot.settings import Settings
+from bot.sign_in import SignInCheck
 from storage import adapter_state
 
 
@@ -36,6 +38,7 @@ def build_adapters(app: App) -> list[Adapter]:
             app.core, token=settings.telegram_bot_token, api_url=settings.telegram_api_url,
             webhook_url=settings.telegram_webhook_url, webhook_secret=settings.telegram_webhook_secret,
             webhook_listen=settings.telegram_webhook_listen, menus=lambda: build_menus(app.s),
+            messages_per_s=settings.telegram_messages_per_s,
         ))
     if settings.vk_group_token:
         from messengers.vk import VkAdapter
@@ -60,7 +63,33 @@ def build_adapters(app: App) -> list[Adapter]:
 
         adapters.append(ConsoleAdapter(app.core, user=app.settings.console_user,
                                        files_dir=console_files_dir(app.settings.database_path)))
+    if settings.smtp_enabled:  # a channel of the outbox, not a place people write from
+        adapters.append(email_adapter(settings))
     return adapters
+
+
+def email_adapter(settings: Settings) -> Adapter:
+    from messengers.email import EmailAdapter, SmtpConfig
+
+    return EmailAdapter(SmtpConfig(
+        host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+        user=settings.smtp_user, password=settings.smtp_password, security=settings.smtp_security,
+        max_per_minute=settings.smtp_max_per_minute, timeout_s=settings.smtp_timeout_s,
+    ))
+
+
+def panel_sign_ins(settings: Settings) -> dict[str, SignInCheck]:
+    """The Mini App sign-in checks the panel accepts: each messenger checks its own signature."""
+    checks: dict[str, SignInCheck] = {}
+    if settings.telegram_bot_token:
+        from messengers.telegram.webapp import init_data_check
+
+        checks["telegram"] = init_data_check(settings.telegram_bot_token)
+    if settings.vk_app_secret:
+        from messengers.vk.launch_params import launch_params_check
+
+        checks["vk"] = launch_params_check(settings.vk_app_secret)
+    return checks
 
 
 def _state_store(

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import Button
+from scenarios.diagnostic import END, START
 from scenarios.models import Form, Question, pick
 from scenarios.timezones import RUSSIAN_ZONES, zone_label
 from scenarios.validation import Accepted, validate
@@ -38,7 +39,10 @@ class FormEngine:
         return ctx.services.programme.form(form_id)
 
     def title(self, ctx: Ctx, form_id: str) -> str:
-        return pick(ctx.services.programme.stage(form_id).title, ctx.lang)
+        programme = ctx.services.programme
+        if form_id in (START, END) and programme.diagnostic is not None:
+            return pick(programme.diagnostic.title, ctx.lang)
+        return pick(programme.stage(form_id).title, ctx.lang)
 
     async def start(self, ctx: Ctx, form_id: str, *, restart: bool = False) -> None:
         """Open a form, or resume it where the person stopped."""
@@ -253,7 +257,8 @@ class FormEngine:
     async def _submit(self, ctx: Ctx, form_id: str, progress: FormProgress) -> None:
         progress.status = "submitted"
         await forms.save(ctx.conn, progress, ctx.now)
-        await stages.set_status(ctx.conn, ctx.person.id, form_id, "submitted", ctx.now)
+        if form_id not in (START, END):  # a diagnostic sitting is no stage of the programme
+            await stages.set_status(ctx.conn, ctx.person.id, form_id, "submitted", ctx.now)
         await dialogs.clear(ctx.conn, ctx.person.id)
         form = self.form(ctx, form_id)
         copied = {q.store_as: progress.answers.get(q.id) for q in form.questions if q.store_as}

@@ -80,4 +80,24 @@ def load_programme(path: Path | str) -> Programme:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProgrammeError(f"{path}: cannot read the programme file: {exc.strerror}") from None
-    return parse_programme(text, str(path))
+    programme = parse_programme(text, str(path))
+    return _with_certificate_images(programme, path, text)
+
+
+def _with_certificate_images(programme: Programme, path: Path, text: str) -> Programme:
+    """The certificate's logo and background are paths next to the programme file: made
+    absolute here, so rendering does not depend on the working folder; a missing one is
+    an error with its line, like any other mistake in the file."""
+    if programme.certificate is None:
+        return programme
+    try:
+        certificate = programme.certificate.with_base(path.resolve().parent)
+    except ValueError as exc:
+        positions: dict[Loc, int] = {}
+        root = yaml.compose(text)
+        if root is not None:
+            _positions(root, (), positions)
+        field = str(exc).split(":")[0]
+        line = _line_for(tuple(field.split(".")), positions)
+        raise ProgrammeError(f"{path}:{line or 1}: {exc}") from None
+    return programme.model_copy(update={"certificate": certificate})

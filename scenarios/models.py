@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from scenarios.certificate import Certificate
+from scenarios.diagnostic import END, START, Diagnostic
 from scenarios.timespec import parse_duration, resolve_moment, validate_moment
 
 LocalText = str | dict[str, str]
@@ -149,6 +151,17 @@ def _deadline(value: object) -> object:
     return value
 
 
+class StageVariant(Strict):
+    """What a stage says and asks of interns at one level (`variants: {level: ...}`);
+    a part left out is the stage's own (see scenarios/routes.py)."""
+
+    announcement: LocalText | None = None
+    instructions: LocalText | None = None
+    submission: Submission | None = None
+    materials: list[Material] | None = None
+    prompts: list[LocalText] | None = None
+
+
 class Stage(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")
     title: LocalText
@@ -166,6 +179,10 @@ class Stage(Strict):
     submission: Submission | None = None
     materials: list[Material] = Field(default_factory=list)
     prompts: list[LocalText] = Field(default_factory=list)
+    for_levels: list[str] = Field(default_factory=list)
+    """Only interns at these levels go through the stage (empty: everyone); see routes.py."""
+    variants: dict[str, StageVariant] = Field(default_factory=dict)
+    """Per-level texts and requirements of the stage, by level id."""
 
     @model_validator(mode="after")
     def _parts_match_kind(self) -> Stage:
@@ -175,6 +192,10 @@ class Stage(Strict):
             raise ValueError("a stage of kind 'submission' needs a submission section")
         if self.kind == "event" and not self.event:
             raise ValueError("a stage of kind 'event' names its event")
+        if self.kind == "application" and (self.for_levels or self.variants):
+            raise ValueError("the application comes before any level: no for_levels or variants")
+        if self.submission is None and any(v.submission for v in self.variants.values()):
+            raise ValueError("a variant's submission needs the stage's own submission section")
         if self.kind == "application" and self.deadline_local:
             raise ValueError("the application's deadline cannot be local: an applicant's time zone"
                              " is not known before the application")
@@ -218,7 +239,10 @@ class TeamRules(Strict):
     max_size: int = Field(default=6, ge=1)
     mix_by: list[str] = Field(default_factory=lambda: ["region", "position"])
     """Application question ids whose answers automatic formation spreads across teams,
-    most important first (the practice mixes cities, then positions)."""
+    most important first (the practice mixes cities, then positions). `level` (the
+    diagnostic's level) spreads levels so stronger teachers help others."""
+    group_by: Literal["level"] | None = None
+    """`level`: teams are homogeneous by level instead (mixing still applies within)."""
 
     @model_validator(mode="after")
     def _order(self) -> TeamRules:
@@ -256,6 +280,10 @@ class Programme(Strict):
     completion: list[str] = Field(default_factory=list)
     """Stage ids that must be done for a certificate."""
     events: list[Event] = Field(default_factory=list)
+    diagnostic: Diagnostic | None = None
+    """The entry (and exit) diagnostic that sets each intern's level and route."""
+    certificate: Certificate | None = None
+    """What the bot issues to those who complete (scenarios/certificate.py); none: no certificates."""
     stages: list[Stage] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -282,11 +310,30 @@ class Programme(Strict):
             raise ValueError(f"completion names unknown stages: {', '.join(sorted(unknown))}")
         form = self.stages[0].form
         asked = {q.id for q in form.questions} if form else set()
-        unknown = set(self.teams.mix_by) - asked
+        unknown = set(self.teams.mix_by) - asked - ({"level"} if self.diagnostic else set())
         if unknown:
             names = ", ".join(sorted(unknown))
             raise ValueError(f"teams.mix_by names unknown application questions: {names}")
+        self._check_levels(set(ids))
         return self
+
+    def _check_levels(self, stage_ids: set[str]) -> None:
+        """Level ids named by stages and teams exist; the diagnostic's stages exist."""
+        known = {lv.id for lv in self.diagnostic.levels} if self.diagnostic else set()
+        if self.teams.group_by == "level" and not self.diagnostic:
+            raise ValueError("teams.group_by: level needs a diagnostic section")
+        for stage in self.stages:
+            unknown = (set(stage.for_levels) | set(stage.variants)) - known
+            if unknown:
+                raise ValueError(f"stage '{stage.id}' names unknown levels: {', '.join(sorted(unknown))}"
+                                 + ("" if known else " (the programme has no diagnostic)"))
+        if self.diagnostic is None:
+            return
+        for field, value in (("at", self.diagnostic.at), ("again_at", self.diagnostic.again_at)):
+            if value not in (None, "approval") and value not in stage_ids:
+                raise ValueError(f"diagnostic.{field} names unknown stage '{value}'")
+        if self.diagnostic.again_at == "approval":
+            raise ValueError("diagnostic.again_at names a stage (the exit sitting comes at the end)")
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -320,6 +367,8 @@ class Programme(Strict):
         return self.stages[0]
 
     def form(self, form_id: str) -> Form:
+        if form_id in (START, END) and self.diagnostic is not None:
+            return diagnostic_form(self.diagnostic, form_id)
         form = self.stage(form_id).form
         if form is None:
             raise KeyError(form_id)
@@ -328,3 +377,16 @@ class Programme(Strict):
     def reminder_offsets(self, kind: Literal["event", "deadline"]) -> list[timedelta]:
         raw = self.reminders.before_event if kind == "event" else self.reminders.before_deadline
         return [parse_duration(x) for x in raw]
+
+
+def diagnostic_form(diagnostic: Diagnostic, which: str) -> Form:
+    """A sitting of the diagnostic as a form of the engine: one choice question per item,
+    its options as buttons (a choice's value is `o<index>`; scores stay in the
+    programme, so a coordinator's fix of a score needs no change to stored answers)."""
+    questions = [
+        Question(id=q.id, kind="choice", prompt=q.prompt, hint=q.hint,
+                 choices=[Choice(value=f"o{i}", label=o.label)
+                          for i, o in enumerate(diagnostic.options_of(q))])
+        for q in diagnostic.questions_of(which)
+    ]
+    return Form(questions=questions, summary=True)

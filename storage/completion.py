@@ -14,7 +14,8 @@ import aiosqlite
 
 from bot.clock import to_iso
 from scenarios.models import Programme, Stage
-from storage import stages
+from scenarios.routes import completion_for
+from storage import levels, stages
 from storage.db import fetchone
 
 
@@ -37,8 +38,9 @@ def passed(stage: Stage, status: str | None) -> bool:
 
 async def completion(conn: aiosqlite.Connection, programme: Programme, person_id: int) -> Completion:
     statuses = await stages.statuses_of(conn, person_id)
-    done = [s for s in programme.completion if passed(programme.stage(s), statuses.get(s))]
-    missing = [s for s in programme.completion if s not in done]
+    needed = completion_for(programme, await levels.level_of(conn, person_id))  # their route's
+    done = [s for s in needed if passed(programme.stage(s), statuses.get(s))]
+    missing = [s for s in needed if s not in done]
     row = await fetchone(
         conn, "SELECT completed_at FROM completions WHERE person_id = ?", (person_id,)
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import to_iso
+from storage import bank
 from storage.db import fetchall, fetchone
 
 BLANK_BODY = '{"text": ""}'
@@ -32,8 +33,10 @@ async def erase(
         "UPDATE applications SET answers = '{}', reason = NULL WHERE person_id = ?", (person_id,)
     )
     for table in ("form_progress", "dialog_state", "team_members", "roles", "stage_status", "accounts",
-                  "event_absences", "completions", "reminders", "reminder_plans", "kept_messages"):
+                  "event_absences", "completions", "reminders", "reminder_plans", "kept_messages",
+                  "intern_levels", "level_history"):
         await conn.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
+    await bank.forget(conn, person_id)  # their work leaves the bank, their name a team's entry
     # What they handed in goes; a team's verdicts and version numbers stay for its history.
     await conn.execute("UPDATE submissions SET items = '[]' WHERE person_id = ?", (person_id,))
     await conn.execute(

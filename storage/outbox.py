@@ -176,6 +176,14 @@ async def cancel_expired(conn: aiosqlite.Connection, row_id: int) -> None:
     )
 
 
+async def cancel(conn: aiosqlite.Connection, row_id: int, reason: str) -> None:
+    """Drop a pending message that lost its point (the certificate it carries was revoked)."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'cancelled', error = ? WHERE id = ? AND status = 'pending'",
+        (reason[:500], row_id),
+    )
+
+
 async def mark_final(
     conn: aiosqlite.Connection, row_id: int, status: str, error: str
 ) -> None:

@@ -80,8 +80,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if PG is None:
         terminalreporter.write_line(
-            "PostgreSQL was not tested: none answers at 127.0.0.1:5432 (set TEST_DATABASE_URL "
-            "to a server's postgresql://… URL to run every storage test on it too)", yellow=True,
+            "PostgreSQL was not tested: none answers at 127.0.0.1:5432 and TEST_DATABASE_URL is not "
+            "set (set it to a server's postgresql://… URL to run every storage test on it too)", yellow=True,
         )
     else:
         terminalreporter.write_line(f"PostgreSQL: {PG.tests} tests ran on {PG_SERVER.rsplit('@', 1)[-1]}")

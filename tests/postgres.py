@@ -24,8 +24,8 @@ _schemas = itertools.count(1)
 
 def server_url() -> str | None:
     """The admin URL to use, or None when no PostgreSQL answers (and CI is not set)."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
+    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_URL
+    if not os.environ.get("TEST_DATABASE_URL") and not _port_open(url):
         return None
     try:
         asyncio.run(_ping(url))

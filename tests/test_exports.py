@@ -81,7 +81,10 @@ async def test_xlsx_export_cell_by_cell(chat: ConsoleChat) -> None:
     assert reply.file is not None and reply.file.name.endswith(".xlsx")
     book = load_workbook(io.BytesIO(reply.file.data or b""))
     assert book.sheetnames == ["Участники", "Команды", "Этапы", "Анкета", "Анкета — сводка",
-                               "Работы", "Обращения", "Сертификаты"]  # tables of issues 6 and 5
+                               "Работы", "Обращения",
+                               "Реестр сертификатов",  # numbers and statuses (issue 14)
+                               "Уровни", "Отчёт", "Банк решений",  # learning paths (issue 17)
+                               "Сертификаты"]  # tables of issues 6 and 5
     people = _rows(book, "Участники")
     assert people[0][:7] == ["ID", "ФИО", "E-mail", "Мессенджеры", "Роли", "Команда", "Заявка"]
     by_id = {r[0]: r for r in people[1:]}
@@ -150,7 +153,7 @@ async def test_csv_export_in_chat_and_from_the_command_line(
     archive = zipfile.ZipFile(io.BytesIO(reply.file.data or b""))
     assert sorted(archive.namelist()) == sorted(
         ["persons.csv", "teams.csv", "stages.csv", "survey.csv", "summary.csv", "submissions.csv",
-         "tickets.csv",
+         "tickets.csv", "registry.csv", "levels.csv", "report.csv", "bank.csv",
          "certificates.csv"])
     rows = list(csv.reader(io.StringIO(archive.read("certificates.csv").decode("utf-8-sig"))))
     assert rows[1][0] == "Анна Смирнова" and rows[1][-1] == "да"
@@ -164,6 +167,7 @@ async def test_csv_export_in_chat_and_from_the_command_line(
     assert "Команда A" in (tmp_path / "report-teams.csv").read_text(encoding="utf-8-sig")
     assert await export_to(settings, tmp_path / "report.pdf") == 2
     settings.database_path = tmp_path / "missing.sqlite3"
+    settings.database_url = ""  # the SQLite file it names is missing, whatever ran above
     assert await export_to(settings, tmp_path / "again.xlsx") == 2
     assert not settings.database_path.exists() and not (tmp_path / "again.xlsx").exists()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "handlers", "messengers", "scenarios", "storage")
+PACKAGES = ("bot", "handlers", "messengers", "scenarios", "storage", "web")
 MESSENGER_LIBRARIES = ("aiogram", "vk_api", "maxapi")
 ENTRY_POINT = "bot.cli"
 """Starts the adapters and the export command: the one runtime module that may name both."""
@@ -133,6 +133,27 @@ def test_nothing_but_the_entry_point_imports_messengers() -> None:
         i for i in IMPORTS
         if _in(i.target, "messengers") and not _in(i.source, "messengers") and i.source != ENTRY_POINT
     ]
+    assert not bad, _shown(bad)
+
+
+def test_the_panel_builds_on_the_core_storage_scenarios_and_handlers_only() -> None:
+    """web/ is another adapter of the same core: it may use the runtime, the repositories,
+    the programme and the handlers' own functions; never a messenger (their sign-in checks
+    reach it as `bot.sign_in.SignInCheck` from the entry point)."""
+    project = ("bot", "handlers", "messengers", "scenarios", "storage", "web")
+    allowed = ("bot", "handlers", "scenarios", "storage", "web")
+    bad = [
+        i for i in IMPORTS
+        if _in(i.source, "web") and any(_in(i.target, p) for p in project)
+        and not any(_in(i.target, p) for p in allowed)
+    ]
+    assert not bad, _shown(bad)
+    assert any(_in(i.source, "web") and _in(i.target, "handlers") for i in IMPORTS)
+
+
+def test_only_the_entry_point_starts_the_panel() -> None:
+    bad = [i for i in IMPORTS
+           if _in(i.target, "web") and not _in(i.source, "web") and i.source != ENTRY_POINT]
     assert not bad, _shown(bad)
 
 

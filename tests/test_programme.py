@@ -127,7 +127,9 @@ def test_bundled_programme_covers_the_whole_practice() -> None:
     final = programme.stage("final")
     assert final.materials and final.form is not None
     assert {q.store_as for q in final.form.questions} == {"full_name", "email"}
-    assert programme.completion == ["application", "homework", "video", "reflection"]
+    # the course is on the «authoring» route only, so only those interns need it
+    assert programme.completion == ["application", "homework", "video", "reflection", "course"]
+    assert programme.stage("course").for_levels == ["author"]
     text = render_timeline(programme)
     assert "Домашнее задание команды [homework] — работа команды (text, file, link)" in text
     assert "работа каждого (video, link), 10–15 мин" in text

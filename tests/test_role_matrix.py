@@ -45,11 +45,19 @@ COMMANDS: dict[str, frozenset[str]] = {
     "events": MEMBERS,
     # tutors (their own teams and tickets) and coordinators
     "teams": STAFF, "progress": STAFF, "ticket": STAFF,
+    # the web panel: a one-time sign-in link, the Mini App button (web/ checks roles again)
+    "web": STAFF, "panel": STAFF,
     "reviews": T, "queue": T,
     # coordinators
     "applications": C, "invite": C, "roles": C, "newteam": C, "broadcast": C, "broadcasts": C,
     "export": C, "move": C, "pause": C, "resume": C, "schedule": C, "openstage": C,
     "absences": C, "tickets": C, "ticketstats": C,
+    # learning paths: an intern's own diagnostic; levels of one's teams (a tutor) or all;
+    # the bank of solutions is for everyone in the programme
+    "diagnostic": I, "levels": STAFF, "bank": MEMBERS,
+    # certificates: anyone may check a number (it shows only what the certificate says);
+    # issuing, resending and revoking are the coordinators'
+    "verify": ANYONE, "certificates": C,
 }
 PAYLOADS: dict[str, frozenset[str]] = {
     # for everyone, because each handler acts on the presser's own records only: their
@@ -62,16 +70,27 @@ PAYLOADS: dict[str, frozenset[str]] = {
     "pg": STAFF, "tk": STAFF,
     "rev": T,
     "app": C, "apb": C, "apl": C, "inv": C, "rv": C, "tm": C, "bc": C, "mv": C, "open": C, "fgc": C,
+    # learning paths: the intern's own sittings (dg) and bank consent (bq); levels (lv) for
+    # staff, a level change (lvs) and hiding a work (bkh) for coordinators; marking a work
+    # exemplary (bkx) for staff; browsing the bank (bk) for everyone in the programme
+    "dg": I, "bq": I, "lv": STAFF, "lvs": C, "bk": MEMBERS, "bkx": STAFF, "bkh": C,
+    "crt": C,
 }
 EXAMPLES: dict[str, list[str]] = {
     # realistic arguments besides the bare prefix (which every handler must survive)
     "app": ["app|1|ok", "app|1|fix"], "apb": ["apb|ok|1"],
     "apl": ["apl|p|0", "apl|t|1|0", "apl|a|0", "apl|ok|0", "apl|y|ok", "apl|x"],
     "inv": ["inv|tutor", "inv|x|ABCDEFGHIJ"],
+    "crt": ["crt|prev", "crt|all", "crt|allok|2", "crt|pick|rv|0", "crt|again|DPI-2026-00001",
+            "crt|rv|DPI-2026-00001", "crt|no"],
     "rv": ["rv|2|tutor", "rv|2|tutor|yes"], "tm": ["tm|auto", "tm|move", "tm|mv|3|1"],
     "bc": ["bc|1|a|all", "bc|1|now"], "mv": ["mv|cancel"], "open": ["open|homework"],
     "fgc": ["fgc|3|ok"], "pg": ["pg|all", "pg|1"], "tk": ["tk|1|s", "tk|1|c"],
     "rev": ["rev|1|ok", "rev|1|ret"], "ev": ["ev|list"], "kept": ["kept|send", "kept|drop"],
+    "dg": ["dg|go|start", "dg|go|end"], "bq": ["bq|1|yes", "bq|1|line|lessons"],
+    "lv": ["lv|2", "lv|p|0"], "lvs": ["lvs|2|author"],
+    "bk": ["bk|-|-|-|0", "bk|o|1|-|-|-|0", "bk|f|l|-|-|-|0"],
+    "bkx": ["bkx|1"], "bkh": ["bkh|1"],
 }
 DIALOGS: dict[str, frozenset[str]] = {
     # a dialogue is routed by its kind, not by a role: those begun with a role must check

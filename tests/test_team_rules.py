@@ -71,6 +71,6 @@ def test_people_without_answers_still_get_teams() -> None:
 
 def test_mix_by_must_name_application_questions() -> None:
     text = BUNDLED_PROGRAM.read_text(encoding="utf-8").replace(
-        "mix_by: [region, position]", "mix_by: [city, position]", 1)
+        "mix_by: [level, region, position]", "mix_by: [city, position]", 1)
     with pytest.raises(ProgrammeError, match="mix_by names unknown application questions: city"):
         parse_programme(text)

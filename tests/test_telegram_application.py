@@ -73,7 +73,7 @@ async def test_command_menus_per_language_and_coordinator_scope(
         default_ru = json.dumps([{"type": "default"}, ""], sort_keys=True)
         default_en = json.dumps([{"type": "default"}, "en"], sort_keys=True)
         coordinator = json.dumps([{"chat_id": COORDINATOR, "type": "chat"}, ""], sort_keys=True)
-        assert menus[default_ru] == ["start", "help", "back", "link", "myteam", "mydata", "forget"]
+        assert menus[default_ru] == ["start", "help", "back", "link", "myteam", "mydata", "forget", "verify"]
         assert menus[default_en] == menus[default_ru]
         # later features append their own commands: look at these ones only
         assert menus[coordinator][:5] == ["start", "help", "back", "applications", "link"]

@@ -41,3 +41,27 @@ def stage_bars(
 
 def _short(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def level_shift(
+    labels: Sequence[str], start: Sequence[int], end: Sequence[int], legend: Sequence[str], title: str
+) -> bytes:
+    """Grouped bars per level: interns at it by the entry and by the exit diagnostic."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_IN, 4.0), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    places = list(range(len(labels)))
+    width = 0.38
+    axes.bar([p - width / 2 for p in places], start, width, color=COLOURS[2], label=legend[0])
+    axes.bar([p + width / 2 for p in places], end, width, color=COLOURS[0], label=legend[1])
+    axes.set_xticks(places, [_short(label, 22) for label in labels])
+    axes.set_title(title)
+    axes.legend(loc="upper right", fontsize="small")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()

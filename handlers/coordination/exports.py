@@ -19,16 +19,18 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.clock import from_iso
+from bot.clock import from_iso, to_iso
 from bot.context import Ctx
 from bot.i18n import Texts
 from bot.messages import OutFile, Reply
 from bot.people import names
 from bot.services import Services
+from handlers.learning import level_export
 from scenarios.engine import shown
 from scenarios.models import Programme, pick
+from scenarios.routes import completion_for
 from scenarios.stage_work import survey_stage
-from storage import cohort
+from storage import certificates, cohort, levels
 from storage import survey as survey_results
 from storage.completion import passed
 from storage.db import fetchall
@@ -130,16 +132,43 @@ async def collect(
         t("col.name"), t("col.email"), *(pick(programme.stage(s).title, lang) for s in programme.completion),
         *([t("col.confirmed")] if checks else []), t("col.eligible"),
     ])
+    routes = await levels.of_people(conn, interns)
     for pid in interns:
-        # the same rule as the intern's own "all done" notice: reviewed work must be accepted
-        met = [passed(programme.stage(s), statuses.get((pid, s))) for s in programme.completion]
+        # the same rule as the intern's own "all done" notice: reviewed work must be accepted;
+        # a stage off the intern's route (another level's) is not asked of them: "—"
+        needed = set(completion_for(programme, routes[pid].level if pid in routes else None))
+        met = [passed(programme.stage(s), statuses.get((pid, s))) if s in needed else None
+               for s in programme.completion]
         confirmed = [all(statuses.get((pid, s)) == "submitted" for s in checks)] if checks else []
         cert.rows.append([
-            _name(by_id[pid]), by_id[pid]["email"], *(t("yes") if m else t("no") for m in met),
-            *(t("yes") if c else t("no") for c in confirmed), t("yes") if all(met) else t("no"),
+            _name(by_id[pid]), by_id[pid]["email"],
+            *(("—" if m is None else t("yes") if m else t("no")) for m in met),
+            *(t("yes") if c else t("no") for c in confirmed),
+            t("yes") if all(m is not False for m in met) else t("no"),
         ])
-    sheets.append(cert)
+    sheets.append(await _registry(conn, texts, lang, zone))
+    for key, title, header, rows in await level_export.sheets(conn, programme, texts, lang, interns, by_id,
+                                                              statuses):
+        sheets.append(Sheet(key, title, header, rows))
+    sheets.append(cert)  # last: /export counts the eligible from it
     return sheets
+
+
+async def _registry(conn: aiosqlite.Connection, texts: Texts, lang: str, zone: ZoneInfo) -> Sheet:
+    """Every certificate ever issued, replaced and revoked ones too: numbers stay answerable."""
+    def c(key: str) -> str:
+        return texts.get(lang, f"cert.export.{key}")
+
+    sheet = Sheet("registry", c("sheet"), [c("number"), c("name"), c("issued_at"), c("status"),
+                                          c("replaced_by"), c("email"), c("mail_status")])
+    sent = await certificates.sendings(conn)
+    for row in await certificates.all_issued(conn):
+        mail = sent.get((row.number, "mail"))
+        sheet.rows.append([
+            row.number, row.name, _local(to_iso(row.issued_at), zone), c(f"status_{row.status}"),
+            row.replaced_by, row.email, c(f"mail_{mail.status}") if mail else None,
+        ])
+    return sheet
 
 
 async def _survey(conn, programme, texts, lang, survey, interns, by_id, t):  # type: ignore[no-untyped-def]

@@ -21,9 +21,11 @@ from bot.people import names
 from bot.services import Services
 from handlers.coordination import charts
 from handlers.internship import timetable
+from handlers.learning import level_report
 from scenarios.models import Programme, Question, pick
+from scenarios.routes import on_route
 from scenarios.stage_work import survey_stage
-from storage import cohort, teams, tickets
+from storage import cohort, levels, teams, tickets
 from storage import reminders as reminder_rows
 from storage import survey as survey_results
 from storage.db import fetchall
@@ -53,6 +55,8 @@ class Progress:
     survey_done: int = 0
     survey_means: list[tuple[Question, float]] = field(default_factory=list)
     """Each scale item of the survey anyone answered, with its average."""
+    levels: level_report.LevelReport | None = None
+    """Levels, how far each got, the shift between sittings (a programme with a diagnostic)."""
 
 
 def register(s: Services) -> None:
@@ -71,8 +75,12 @@ async def collect(
         if r["person_id"] in scope
     }
     zones: dict[int, str | None] | None = None
+    known = await levels.of_people(conn, people) if programme.diagnostic else {}
+    everyone = people
     for stage in programme.stages:
         count = StageCount(stage.id)
+        # a stage counts the interns whose route it is on (a level's own stage: theirs only)
+        people = [p for p in everyone if on_route(programme, stage, known[p].level if p in known else None)]
         for pid in people:
             status = statuses.get((pid, stage.id))
             if status in FINISHED:
@@ -93,6 +101,7 @@ async def collect(
             late = [p for p in past if statuses.get((p, stage.id)) not in FINISHED]
             if late:
                 report.overdue[stage.id] = late
+    people = everyone
     rows = await fetchall(
         conn, "SELECT person_id, form_id, step FROM form_progress WHERE status = 'in_progress'"
     )
@@ -107,6 +116,7 @@ async def collect(
         result = await survey_results.aggregate(conn, programme, survey, among=scope)
         report.survey_means = [(questions[r.id], r.mean) for r in result.questions
                                if r.kind == "scale" and r.mean is not None]
+    report.levels = await level_report.collect(conn, programme, people, statuses)
     return report
 
 
@@ -118,7 +128,7 @@ async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
         lines.append(ctx.t("progress.stage_line", stage=pick(programme.stage(count.stage_id).title, ctx.lang),
                            done=count.done, working=count.working, waiting=count.waiting))
     for (form_id, step), n in report.steps.items():
-        lines.append(ctx.t("progress.step_line", form=pick(programme.stage(form_id).title, ctx.lang),
+        lines.append(ctx.t("progress.step_line", form=ctx.services.forms.title(ctx, form_id),
                            step=step + 1, count=n))
     if report.overdue:
         shown = await names(ctx.conn, {p for late in report.overdue.values() for p in late})
@@ -138,6 +148,8 @@ async def render_lines(ctx: Ctx, report: Progress, title: str) -> list[str]:
             prompt = pick(question.prompt, ctx.lang).split("\n")[0]
             short = prompt if len(prompt) <= SURVEY_PROMPT else prompt[: SURVEY_PROMPT - 1] + "…"
             lines.append(ctx.t("progress.survey_mean", question=short, mean=mean, top=question.scale_max))
+    if report.levels is not None:
+        lines.extend(level_report.render(ctx, report.levels))
     return lines
 
 
@@ -164,6 +176,8 @@ async def _send(ctx: Ctx, people: list[int], title: str, buttons: list[list[Butt
     await ctx.reply("\n".join(await render_lines(ctx, report, title)), buttons)
     if people:
         ctx.reply_later(chart(ctx, report, title))
+        if report.levels is not None and report.levels.sittings:  # no chart of zeros
+            ctx.reply_later(level_report.chart(ctx, report.levels, title))
 
 
 async def _visible_teams(ctx: Ctx) -> list[teams.Team]:

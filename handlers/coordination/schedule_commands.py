@@ -95,6 +95,8 @@ async def move(ctx: Ctx) -> None:
             label = ctx.t("sched.button_deadline", title=pick(stage.title, ctx.lang),
                           when=_item_when(ctx, "deadline", stage.id, at))
             rows.append([Button(label, f"mv|d|{stage.id}")])
+    if len(rows) > 9:  # VK shows 10 rows: two a row, so «Отмена» stays on the keyboard
+        rows = [[b for row in rows[i:i + 2] for b in row] for i in range(0, len(rows), 2)]
     rows.append([Button(ctx.t("common.cancel"), "mv|cancel")])
     await ctx.reply(ctx.t("sched.move_choose"), rows)
 

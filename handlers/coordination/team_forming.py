@@ -19,7 +19,7 @@ from bot.people import names
 from bot.services import Services
 from handlers.coordination.team_rules import Candidate, form_teams, normalise
 from handlers.tickets import staff
-from storage import cohort, persons, teams
+from storage import cohort, levels, persons, teams
 
 COORDINATOR = {"coordinator"}
 STAFF = {"coordinator", "tutor"}
@@ -103,10 +103,23 @@ async def _proposal(ctx: Ctx) -> list[list[int]]:
     rules = ctx.services.programme.teams
     loose = await cohort.interns_without_team(ctx.conn)
     answers = await cohort.answers(ctx.conn, loose)
-    people = [
-        Candidate(pid, tuple(normalise(answers[pid].get(q)) for q in rules.mix_by)) for pid in loose
-    ]
-    return form_teams(people, rules.min_size, rules.max_size)
+    # `level` is the diagnostic's level, not an application answer; while nobody has one
+    # it is left out, so it cannot reorder anything
+    known = {pid: row.level for pid, row in (await levels.of_people(ctx.conn, loose)).items() if row.level}
+    mix = [q for q in rules.mix_by if q != "level" or known]
+
+    def trait(pid: int, question: str) -> str:
+        return known.get(pid, "") if question == "level" else normalise(answers[pid].get(question))
+
+    people = [Candidate(pid, tuple(trait(pid, q) for q in mix)) for pid in loose]
+    if rules.group_by != "level":
+        return form_teams(people, rules.min_size, rules.max_size)
+    # homogeneous teams: each level (and those without one) formed on its own
+    groups: dict[str, list[Candidate]] = {}
+    for person in people:
+        groups.setdefault(known.get(person.person_id, ""), []).append(person)
+    return [team for _, group in sorted(groups.items())
+            for team in form_teams(group, rules.min_size, rules.max_size)]
 
 
 async def auto(ctx: Ctx, args: list[str]) -> None:

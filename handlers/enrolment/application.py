@@ -12,7 +12,7 @@ from bot.messages import Button, Reply
 from bot.router import described_commands, dialog_allowed
 from bot.services import Services
 from handlers.enrolment import digest
-from handlers.internship import menu
+from handlers.internship import menu, route
 from scenarios.engine import REVIEW
 from scenarios.models import pick
 from storage import applications, dialogs, forms, persons, stages, teams, tickets
@@ -235,10 +235,16 @@ async def fix_dialog(ctx: Ctx, dialog: Dialog) -> None:
         await ctx.reply(ctx.t("app.fix_text_only"))
         return
     await dialogs.clear(ctx.conn, ctx.person.id)
-    app_id = int(dialog.ref)
-    if not await applications.reopen(ctx.conn, app_id, ctx.person.id, ctx.now, text[:1000]):
-        await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
-        return
+    await return_for_fix(ctx, int(dialog.ref), text[:1000])
+
+
+async def return_for_fix(ctx: Ctx, app_id: int, text: str, *, quiet: bool = False) -> bool:
+    """Hand the application back to its author with the coordinator's note (the chat's
+    «return for correction» and the panel's bulk return share it)."""
+    if not await applications.reopen(ctx.conn, app_id, ctx.person.id, ctx.now, text):
+        if not quiet:
+            await ctx.reply(ctx.t("app.already_decided_plain", id=app_id))
+        return False
     app = await applications.get(ctx.conn, app_id)
     assert app is not None
     stage = app_stage(ctx)
@@ -247,14 +253,16 @@ async def fix_dialog(ctx: Ctx, dialog: Dialog) -> None:
     assert form is not None
     await forms.save(ctx.conn, FormProgress(app.person_id, stage, REVIEW, len(form.questions) - 1,
                                             dict(app.answers)), ctx.now)
-    await ctx.reply(ctx.t("app.fix_sent", id=app_id))
+    if not quiet:
+        await ctx.reply(ctx.t("app.fix_sent", id=app_id))
     texts = ctx.services.texts
 
     def build(lang: str) -> Reply:
-        return Reply(texts.get(lang, "app.fix_request", note=text[:1000]),
+        return Reply(texts.get(lang, "app.fix_request", note=text),
                      [[Button(texts.get(lang, "app.fix_open"), "appfix")]])
 
     await ctx.notify(app.person_id, f"app:{app_id}:fix", build)
+    return True
 
 
 async def fix_button(ctx: Ctx) -> None:
@@ -282,6 +290,11 @@ async def approve(ctx: Ctx, app_id: int, *, quiet: bool = False) -> bool:
         await ctx.reply(ctx.t("app.approved_ok", id=app_id))
     programme = ctx.services.programme
     texts = ctx.services.texts
+    # the entry diagnostic sets the route: offered in the same message (an intern who
+    # skips it keeps the common route)
+    diagnostic = programme.diagnostic
+    sitting = await route.pending_sitting(ctx.conn, programme, app.person_id) if (
+        diagnostic is not None and diagnostic.at == "approval") else None
 
     def build(lang: str) -> Reply:
         lines = [texts.get(lang, "app.approved", title=pick(programme.title, lang))]
@@ -290,7 +303,10 @@ async def approve(ctx: Ctx, app_id: int, *, quiet: bool = False) -> bool:
             lines.append(
                 texts.get(lang, "app.first_event", title=pick(first.title, lang), link=first.link)
             )
-        return Reply("\n\n".join(lines), menu.rows(texts, lang))
+        if sitting is None:
+            return Reply("\n\n".join(lines), menu.rows(texts, lang))
+        offer, button = route.offer_parts(ctx.services, sitting, lang)
+        return Reply("\n\n".join([*lines, offer]), [[button], *menu.rows(texts, lang)])
 
     await ctx.notify(app.person_id, f"app:{app_id}:approved", build)
     await ctx.notify(app.person_id, f"app:{app_id}:keyboard", lambda lang: menu.keyboard_reply(texts, lang))

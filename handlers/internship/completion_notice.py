@@ -9,6 +9,7 @@ import aiosqlite
 from bot.context import notify
 from bot.messages import Reply
 from bot.services import Services
+from handlers.certificates import issuing as certificates
 from storage.completion import record_if_complete
 
 
@@ -16,8 +17,13 @@ async def after_change(
     conn: aiosqlite.Connection, services: Services, person_id: int, now: datetime,
     written: list[int] | None = None,
 ) -> None:
-    """Call after any status change that may complete the programme for this person."""
+    """Call after any status change that may complete the programme for this person.
+
+    The certificate is looked at every time, not only at completion: the name it prints
+    may be confirmed (or corrected) after the last requirement was met.
+    """
     if not await record_if_complete(conn, services.programme, person_id, now):
+        await certificates.after_change(conn, services, person_id, now, written)
         return
     texts = services.texts
 
@@ -25,3 +31,4 @@ async def after_change(
         return Reply(texts.get(lang, "myprogress.completed"))
 
     await notify(conn, services, person_id, f"complete:{person_id}", build, now=now, written=written)
+    await certificates.after_change(conn, services, person_id, now, written)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.context import Ctx
 from bot.messages import Button
 from bot.services import Services
-from handlers.internship import menu, review
+from handlers.internship import menu, review, route
 from scenarios.models import Stage, pick
 from scenarios.submission_input import read_work
 from scenarios.validation import Rejected
@@ -68,7 +68,7 @@ def _draft_buttons(ctx: Ctx, count: int) -> list[list[Button]]:
 
 
 async def on_message(ctx: Ctx, dialog: Dialog) -> None:
-    stage = ctx.services.programme.stage(dialog.ref)
+    stage = await route.my_stage(ctx, dialog.ref)
     assert stage.submission is not None
     items = list(dialog.data.get("items", []))
     outcome = read_work(ctx.incoming, stage.submission)
@@ -99,4 +99,4 @@ async def on_button(ctx: Ctx) -> None:
         await ctx.reply(ctx.t("hw.empty"), _draft_buttons(ctx, 0))
         return
     await dialogs.clear(ctx.conn, ctx.person.id)
-    await review.send_for_review(ctx, ctx.services.programme.stage(dialog.ref), items, None)
+    await review.send_for_review(ctx, await route.my_stage(ctx, dialog.ref), items, None)

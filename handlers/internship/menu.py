@@ -15,7 +15,7 @@ from bot.local_time import local
 from bot.messages import Button, Reply
 from bot.router import Handler
 from bot.services import Services
-from handlers.internship import local_deadlines, timetable
+from handlers.internship import local_deadlines, route, timetable
 from scenarios.models import Stage, pick
 from scenarios.stage_work import action_key, later_stages, needs_work
 from storage import dialogs, openings, stages, teams
@@ -120,7 +120,7 @@ async def whats_next(ctx: Ctx) -> None:
     buttons: list[list[Button]] = []
     dialog = await dialogs.get(ctx.conn, ctx.person.id)
     draft = dialog.data.get("items", []) if dialog and dialog.kind == "homework" else []
-    for stage in await in_timeline(ctx, later_stages(programme)):
+    for stage in await in_timeline(ctx, await route.my_route(ctx, later_stages(programme))):
         status = statuses.get(stage.id)
         title = pick(stage.title, ctx.lang)
         if stage.id not in opened or not needs_work(stage):
@@ -139,6 +139,12 @@ async def whats_next(ctx: Ctx) -> None:
     upcoming = await _upcoming(ctx, opened)
     if upcoming is not None:
         lines.append(ctx.t("menu.upcoming", what=upcoming[1], when=_when(ctx, upcoming[0])))
+    # a diagnostic sitting due: after the timeline, with its own button
+    which = await route.pending_sitting(ctx.conn, programme, ctx.person.id)
+    if which is not None and programme.diagnostic is not None:
+        title = pick(programme.diagnostic.title, ctx.lang)
+        lines.append(ctx.t(f"levels.todo_{route.SITTING[which]}", title=title))
+        buttons.append([Button(ctx.t("levels.take"), f"dg|go|{route.SITTING[which]}")])
     if not lines:
         lines.append(ctx.t("menu.nothing_now"))
     await ctx.reply("\n\n".join(lines), buttons + rows(ctx.services.texts, ctx.lang))
@@ -166,7 +172,7 @@ async def _upcoming(ctx: Ctx, opened: dict[str, datetime]) -> tuple[datetime, st
         at = await timetable.event_start(ctx.conn, programme, event.id)
         if at > ctx.now:
             items.append((at, pick(event.title, ctx.lang)))
-    for stage in later_stages(programme):
+    for stage in await route.my_route(ctx, later_stages(programme)):
         at = await timetable.stage_opens(ctx.conn, programme, stage.id)
         if stage.id not in opened and at is not None and at > ctx.now:
             items.append((at, ctx.t("menu.stage_opens", title=pick(stage.title, ctx.lang))))
@@ -177,7 +183,7 @@ async def deadlines(ctx: Ctx) -> None:
     programme = ctx.services.programme
     statuses = await stages.statuses_of(ctx.conn, ctx.person.id)
     lines = [ctx.t("menu.deadlines_title")]
-    for stage in later_stages(programme):
+    for stage in await route.my_route(ctx, later_stages(programme)):
         deadline, when = await _deadline(ctx, stage)
         if deadline is None or not needs_work(stage):
             continue
@@ -198,7 +204,10 @@ async def progress(ctx: Ctx) -> None:
         # the same name /myteam and the team announcement give (full name, else messenger name)
         tutor = (await people.names(ctx.conn, [team.tutor_id]))[team.tutor_id] if team.tutor_id else "—"
         lines.append(ctx.t("myprogress.team", team=team.name, tutor=tutor))
-    for stage in programme.stages:
+    level = await route.level_line(ctx)
+    if level:
+        lines.append(level)
+    for stage in await route.my_route(ctx, list(programme.stages)):
         status = statuses.get(stage.id) or "not_open"
         shown = status_text(ctx.services.texts, ctx.lang, stage.kind, status)
         lines.append(f"• {pick(stage.title, ctx.lang)}: {shown}")
@@ -208,5 +217,5 @@ async def progress(ctx: Ctx) -> None:
     else:
         missing = ", ".join(pick(programme.stage(s).title, ctx.lang) for s in state.missing)
         lines.append(ctx.t("myprogress.missing", done=len(state.done),
-                           total=len(programme.completion), missing=missing))
+                           total=len(state.done) + len(state.missing), missing=missing))
     await ctx.reply("\n".join(lines), rows(ctx.services.texts, ctx.lang))

@@ -32,9 +32,10 @@ from bot.messages import Button, Reply
 from bot.services import Services
 from handlers.internship import local_deadlines, menu, timetable
 from scenarios.models import Programme, Stage, pick
+from scenarios.routes import on_route
 from scenarios.stage_work import action_key, announcement_key
 from scenarios.timespec import parse_duration, same_wall_clock
-from storage import attention, outbox, persons, stages, teams
+from storage import attention, levels, outbox, persons, stages, teams
 from storage import flags as flag_store
 from storage import reminders as store
 from storage.reminders import Planned, Reminder
@@ -290,7 +291,11 @@ class Acting:
         return 1
 
     async def _open_for(self, row: Reminder) -> bool | None:
-        """True if the stage asks something of the person now; None if it is done."""
+        """True if the stage asks something of the person now; None if it is done (or not
+        on their route: a stage of another level is never theirs to be reminded of)."""
+        level = await levels.level_of(self.conn, row.person_id)
+        if not on_route(self.s.programme, self.s.programme.stage(row.ref), level):
+            return None
         status = await stages.status(self.conn, row.person_id, row.ref)
         if status in stages.FINISHED:
             return None

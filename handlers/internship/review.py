@@ -17,6 +17,7 @@ from bot.messages import Button, OutFile, Reply
 from bot.router import dialog_allowed
 from bot.services import Services
 from handlers.internship import completion_notice, menu
+from handlers.learning import bank_consent
 from scenarios.models import Stage, pick
 from scenarios.submission_input import in_range
 from storage import dialogs, persons, stages, submissions, teams
@@ -95,6 +96,9 @@ async def send_for_review(
         await ctx.reply(ctx.t("hw.already_accepted", title=pick(stage.title, ctx.lang)),
                         menu.rows(ctx.services.texts, ctx.lang))
         return
+    # a file reference works only on its own messenger: the bank needs to know which
+    items = [{**i, "platform": ctx.incoming.platform} if i.get("kind") == "file" and "platform" not in i
+             else i for i in items]
     sub_id = await submissions.create(
         ctx.conn, stage_id=stage.id, owner=owner, team_id=owning_team.id if owning_team else None,
         person_id=ctx.person.id, items=items, minutes=minutes, now=ctx.now,
@@ -267,7 +271,8 @@ async def decide(ctx: Ctx, sub: Submission, verdict: str, comment: str | None) -
         return
     stage = ctx.services.programme.stage(sub.stage_id)
     texts = ctx.services.texts
-    for member in await owners(ctx, sub):
+    members = await owners(ctx, sub)
+    for member in members:
         await stages.set_status(ctx.conn, member, sub.stage_id, verdict, ctx.now)
 
         def build(lang: str) -> Reply:
@@ -284,5 +289,7 @@ async def decide(ctx: Ctx, sub: Submission, verdict: str, comment: str | None) -
         await ctx.notify(member, f"review:{sub.id}:{verdict}:{member}", build)
         if verdict == "accepted":
             await completion_notice.after_change(ctx.conn, ctx.services, member, ctx.now, ctx.written)
+    if verdict == "accepted":
+        await bank_consent.offer(ctx, sub, members)
     key = "review.accepted_ok" if verdict == "accepted" else "review.returned_ok"
     await ctx.reply(ctx.t(key, title=pick(stage.title, ctx.lang), version=sub.version))

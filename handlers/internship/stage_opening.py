@@ -16,10 +16,11 @@ from bot.context import Ctx, notify
 from bot.local_time import local, quiet_until, zone_of
 from bot.messages import Button, Reply
 from bot.services import Services
-from handlers.internship import local_deadlines, menu, timetable
+from handlers.internship import local_deadlines, menu, route, timetable
 from scenarios.models import Stage, pick
+from scenarios.routes import on_route, personal
 from scenarios.stage_work import action_key, announcement_key, later_stages, needs_work
-from storage import openings, persons, stages
+from storage import levels, openings, persons, stages
 
 COORDINATOR = {"coordinator"}
 
@@ -67,7 +68,16 @@ async def announce(
     if leads_up and stage.event and event_at:
         expires = event_at + timedelta(minutes=programme.event(stage.event).duration_minutes)
     count = 0
+    diagnostic = programme.diagnostic
+    offers = {diagnostic.at, diagnostic.again_at} if diagnostic else set()
+    known = await levels.of_people(conn, waiting) if diagnostic else {}
     for person_id in waiting:
+        # off this intern's route: no status, so a later level (the diagnostic taken after
+        # the opening) still brings the announcement on the next tick
+        row = known.get(person_id)
+        if not on_route(programme, stage, row.level if row else None):
+            continue
+        own_stage = personal(programme, stage, row.level if row else None)
         status = "open" if needs_work(stage) else "done"
         await stages.set_status(conn, person_id, stage_id, status, now)
         person = await persons.get_person(conn, person_id)
@@ -75,8 +85,9 @@ async def announce(
         mine = timetable.personal(programme, stage_id, deadline, timetable.intern_zone(
             programme, person.timezone)) if deadline else None  # a local deadline: their own clock
 
-        def build(lang: str, tz: str | None = person.timezone, mine: datetime | None = mine) -> Reply:
-            return stage_reply(services, stage, lang, tz, mine, event_at, now=now, opens=opens)
+        def build(lang: str, tz: str | None = person.timezone, mine: datetime | None = mine,
+                  own: Stage = own_stage) -> Reply:
+            return stage_reply(services, own, lang, tz, mine, event_at, now=now, opens=opens)
 
         zone = zone_of(person.timezone, programme.timezone)
         wait = quiet_until(now, zone, programme.quiet_hours)
@@ -85,6 +96,12 @@ async def announce(
         if await notify(conn, services, person_id, announcement_key(stage_id, person_id), build,
                         now=now, written=written, not_before=wait, expires_at=expires):
             count += 1
+        if stage_id in offers:
+            which = await route.pending_sitting(conn, programme, person_id)
+            if which is not None:
+                suffix, offer = route.sitting_offer(services, which)
+                await notify(conn, services, person_id, f"{suffix}:{person_id}", offer, now=now,
+                             written=written, not_before=wait)
     return count
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.context import Ctx
 from bot.local_time import local
 from bot.services import Services
-from handlers.internship import final_stage, homework, menu, timetable, video
+from handlers.internship import final_stage, homework, menu, route, timetable, video
 from scenarios.models import pick
 from scenarios.stage_work import is_video, later_stages, needs_work
 from storage import openings, stages
@@ -24,7 +24,7 @@ def register(s: Services) -> None:
 
 async def go(ctx: Ctx) -> None:
     programme = ctx.services.programme
-    known = {s.id: s for s in later_stages(programme) if needs_work(s)}
+    known = {s.id: s for s in await route.my_route(ctx, later_stages(programme)) if needs_work(s)}
     if len(ctx.args) != 1 or ctx.args[0] not in known:
         await ctx.services.core.stale(ctx)
         return

@@ -12,7 +12,7 @@ from typing import Any
 from bot.context import Ctx
 from bot.messages import Button
 from bot.services import Services
-from handlers.internship import menu, review
+from handlers.internship import menu, review, route
 from scenarios.models import Stage, VideoRules, pick
 from scenarios.submission_input import in_range, parse_minutes, read_video
 from scenarios.validation import Rejected
@@ -57,7 +57,7 @@ def _cancel(ctx: Ctx) -> list[list[Button]]:
 
 
 async def on_message(ctx: Ctx, dialog: Dialog) -> None:
-    stage = ctx.services.programme.stage(dialog.ref)
+    stage = await route.my_stage(ctx, dialog.ref)
     assert stage.submission is not None
     step = dialog.data.get("step", "file")
     if step == "minutes":
@@ -109,7 +109,7 @@ async def on_button(ctx: Ctx) -> None:
     if dialog is None or dialog.kind != DIALOG or action not in ("yes", "again", "cancel"):
         await ctx.services.core.stale(ctx)
         return
-    stage = ctx.services.programme.stage(dialog.ref)
+    stage = await route.my_stage(ctx, dialog.ref)
     if action == "cancel":
         await dialogs.clear(ctx.conn, ctx.person.id)
         await ctx.reply(ctx.t("hw.cancelled"), menu.rows(ctx.services.texts, ctx.lang))

@@ -19,7 +19,15 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramUnauthorizedError
-from aiogram.types import Message, ReplyParameters, Update
+from aiogram.types import (
+    BotCommandScopeChat,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    Message,
+    ReplyParameters,
+    Update,
+    WebAppInfo,
+)
 from aiohttp import web
 
 from bot.core import Core
@@ -68,8 +76,10 @@ class TelegramAdapter:
         webhook_listen: str = "0.0.0.0:8080",
         menus: Callable[[], Awaitable[list[Menu]]] | None = None,
         menu_refresh_s: float = MENU_REFRESH_S,
+        messages_per_s: float = 30.0,
     ) -> None:
         self.core = core
+        self.rate_per_s = messages_per_s
         self.bot = make_bot(token, api_url)
         self.poll_timeout = poll_timeout
         self.webhook_url = webhook_url
@@ -83,6 +93,8 @@ class TelegramAdapter:
         self._menus_set: dict[tuple[str, str | None], tuple[MenuScope, list[tuple[str, str]]]] = {}
         """(scope, language) -> (scope object, commands) as Telegram has them now."""
         self._menus_at: float | None = None
+        self._panel_buttons: dict[int | str, tuple[str, str]] = {}
+        """chat -> (label, url) of the panel menu button Telegram has now."""
         self._webhook_order = PersonLocks()
         self._stopping = asyncio.Event()
         self._poll: asyncio.Future[list[Update]] | None = None
@@ -205,6 +217,7 @@ class TelegramAdapter:
                 log.warning("setMyCommands failed for %s: %s", menu.scope.type, exc)
                 continue
             self._menus_set[key] = (menu.scope, commands)
+        await self._set_panel_buttons(menus)
         for key in [k for k in self._menus_set if k not in wanted]:
             scope, _ = self._menus_set[key]
             try:
@@ -213,6 +226,30 @@ class TelegramAdapter:
                 log.warning("deleteMyCommands failed: %s", exc)
                 continue
             del self._menus_set[key]
+
+    async def _set_panel_buttons(self, menus: list[Menu]) -> None:
+        """setChatMenuButton: the panel's Mini App for staff chats, the default menu again for
+        a chat whose person lost the role. Only changes are sent."""
+        wanted = {menu.scope.chat_id: menu.panel for menu in menus
+                  if isinstance(menu.scope, BotCommandScopeChat) and menu.panel is not None}
+        for chat_id in [c for c in self._panel_buttons if c not in wanted]:
+            try:
+                await self.bot.set_chat_menu_button(chat_id=chat_id, menu_button=MenuButtonDefault())
+            except Exception as exc:
+                log.warning("setChatMenuButton failed: %s", exc)
+                continue
+            del self._panel_buttons[chat_id]
+        for chat_id, panel in wanted.items():
+            if self._panel_buttons.get(chat_id) == panel:
+                continue
+            label, url = panel
+            try:
+                await self.bot.set_chat_menu_button(
+                    chat_id=chat_id, menu_button=MenuButtonWebApp(text=label, web_app=WebAppInfo(url=url)))
+            except Exception as exc:
+                log.warning("setChatMenuButton failed: %s", exc)
+                continue
+            self._panel_buttons[chat_id] = panel
 
     async def refresh_menus(self) -> None:
         """set_menus() again once `menu_refresh_s` has passed since the last time."""

@@ -31,6 +31,9 @@ class Menu:
     scope: MenuScope
     language_code: str | None
     commands: list[BotCommand]
+    panel: tuple[str, str] | None = None
+    """(label, url) of the menu button that opens the web panel as a Mini App (staff chats
+    when WEB_PUBLIC_URL is https: Telegram opens Mini Apps only over https)."""
 
 
 def commands_for(services: Services, lang: str, roles: set[str]) -> list[BotCommand]:
@@ -54,6 +57,10 @@ async def build_menus(services: Services) -> list[Menu]:
                     if account.platform == "telegram" and account.chat_ref.lstrip("-").isdigit():
                         roles, _ = staff.setdefault(int(account.chat_ref), (set(), person.locale or default))
                         roles.add(role)
+    url = services.settings.web_public_url
     for chat_id, (roles, lang) in sorted(staff.items()):
-        menus.append(Menu(BotCommandScopeChat(chat_id=chat_id), None, commands_for(services, lang, roles)))
+        panel = (services.texts.get(lang, "panel_chat.menu_button"), f"{url}/signin") \
+            if url.startswith("https://") else None
+        menus.append(Menu(BotCommandScopeChat(chat_id=chat_id), None, commands_for(services, lang, roles),
+                          panel))
     return menus

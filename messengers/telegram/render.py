@@ -13,6 +13,7 @@ from aiogram.types import (
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    WebAppInfo,
 )
 
 from bot.messages import Button, OutFile, Reply
@@ -28,6 +29,8 @@ class PayloadTooLong(ValueError):
 
 
 def button(b: Button) -> InlineKeyboardButton:
+    if b.url and b.web_app:
+        return InlineKeyboardButton(text=b.label, web_app=WebAppInfo(url=b.url))
     if b.url:
         return InlineKeyboardButton(text=b.label, url=b.url)
     if len(b.payload.encode("utf-8")) > CALLBACK_DATA_LIMIT:

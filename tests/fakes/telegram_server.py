@@ -486,6 +486,7 @@ class FakeTelegramServer(FakeServerBase):
                             "filename": value.filename,
                             "content_type": value.content_type,
                             "size": len(data),
+                            "data": data,  # tests read an uploaded file back (a PDF)
                         }
                     else:
                         raw[key] = value

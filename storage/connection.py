@@ -76,6 +76,17 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
 """What a failing database raises, on either engine: the core answers "sorry, try again"."""
 
 
+async def one_chat_at_a_time(conn: Connection, key: str) -> None:
+    """Hold `key` until the transaction ends, in every instance on the database.
+
+    Two updates from one chat reaching two instances at once (webhooks behind a load
+    balancer) must not interleave their reads and writes of the same dialog. SQLite has one
+    writer at a time anyway; PostgreSQL takes a transaction-scoped advisory lock.
+    """
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+
+
 def make_database(url: str, path: Path | str, *, busy_timeout_ms: int = 5000) -> Database:
     """PostgreSQL when a postgresql:// URL is given, else the SQLite file at `path`."""
     if url:

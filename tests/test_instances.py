@@ -6,16 +6,19 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
 from bot.app import App
 from bot.clock import FakeClock
 from bot.instance import SCHEDULER_LEASE
+from bot.messages import Incoming
 from bot.settings import Settings
-from storage import outbox
+from storage import outbox, persons
 from tests.fake_messenger import FakeMessenger
 from tests.test_delivery import announce, people
 
+WAIT_S = 10.0
 pytestmark = pytest.mark.sqlite_only  # both instances use pg_url; one SQLite file has one writer
 
 
@@ -117,3 +120,25 @@ async def test_a_polling_role_waits_for_its_lease(pair: tuple[App, App], clock: 
     await a.s.instance.beat()  # a finds out at its next heartbeat and stops polling
     await asyncio.wait_for(task_a, 5)
     assert stop_a.is_set()
+
+
+async def test_two_instances_take_one_chats_updates_one_at_a_time(pair: tuple[App, App], pg_url: str) -> None:
+    """While another transaction holds the chat (an update in hand in the other instance),
+    this instance's update for the same chat waits for it, then goes through. (Meanwhile
+    this instance's other updates queue behind it on its one connection: for the few
+    milliseconds such a transaction lasts.)"""
+    a, _ = pair
+    other = await asyncpg.connect(pg_url)
+    try:
+        tx = other.transaction()
+        await tx.start()
+        await other.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "console:anna")
+        same = asyncio.create_task(a.core.handle(Incoming("console", "anna", "anna", text="/start")))
+        done, _ = await asyncio.wait({same}, timeout=0.5)
+        assert not done, "the update went ahead while the other instance held the chat"
+        await tx.commit()
+        await asyncio.wait_for(same, WAIT_S)
+        async with a.s.db.read() as conn:
+            assert await persons.find_account(conn, "console", "anna") is not None
+    finally:
+        await other.close()

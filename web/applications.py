@@ -9,6 +9,7 @@ and a decision acts only on applications still undecided, as in the chat.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,18 +31,9 @@ TEXT_LIMIT = 1000
 
 
 def register(panel: Panel) -> None:
-    async def table(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show(panel, request, viewer)
-
-    async def confirm(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await ask(panel, request, viewer)
-
-    async def decide_form(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await decide(panel, request, viewer)
-
-    panel.page("/applications", table, COORDINATOR, nav="panel.nav.applications")
-    panel.form("/applications/confirm", confirm, COORDINATOR)
-    panel.form("/applications/decide", decide_form, COORDINATOR)
+    panel.page("/applications", partial(show, panel), COORDINATOR, nav="panel.nav.applications")
+    panel.form("/applications/confirm", partial(ask, panel), COORDINATOR)
+    panel.form("/applications/decide", partial(decide, panel), COORDINATOR)
 
 
 def columns(panel: Panel) -> AppColumns:

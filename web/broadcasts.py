@@ -11,6 +11,7 @@ report, so a broadcast from the panel is the same broadcast as one from the chat
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,30 +39,12 @@ COLOURS = {"sent": "#2e7d32", "waiting": "#f9a825", "failed": "#c62f3b", "unreac
 
 
 def register(panel: Panel) -> None:
-    async def page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show(panel, request, viewer)
-
-    async def preview_form(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await make_draft(panel, request, viewer)
-
-    async def draft(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show_draft(panel, request, viewer)
-
-    async def confirm(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await ask(panel, request, viewer)
-
-    async def send(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await send_draft(panel, request, viewer)
-
-    async def cancel(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await cancel_queued(panel, request, viewer)
-
-    panel.page("/broadcasts", page, COORDINATOR, nav="panel.nav.broadcasts")
-    panel.form("/broadcasts/preview", preview_form, COORDINATOR)
-    panel.page("/broadcasts/{id:\\d+}", draft, COORDINATOR)
-    panel.form("/broadcasts/{id:\\d+}/confirm", confirm, COORDINATOR)
-    panel.form("/broadcasts/{id:\\d+}/send", send, COORDINATOR)
-    panel.form("/broadcasts/{id:\\d+}/cancel", cancel, COORDINATOR)
+    panel.page("/broadcasts", partial(show, panel), COORDINATOR, nav="panel.nav.broadcasts")
+    panel.form("/broadcasts/preview", partial(make_draft, panel), COORDINATOR)
+    panel.page("/broadcasts/{id:\\d+}", partial(show_draft, panel), COORDINATOR)
+    panel.form("/broadcasts/{id:\\d+}/confirm", partial(ask, panel), COORDINATOR)
+    panel.form("/broadcasts/{id:\\d+}/send", partial(send_draft, panel), COORDINATOR)
+    panel.form("/broadcasts/{id:\\d+}/cancel", partial(cancel_queued, panel), COORDINATOR)
 
 
 def zone_of_viewer(panel: Panel, viewer: Viewer) -> ZoneInfo:

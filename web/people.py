@@ -11,6 +11,7 @@ the chat's scoping) and changes nothing.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -38,30 +39,12 @@ TEAM_NAME = 60
 
 
 def register(panel: Panel) -> None:
-    async def table(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show(panel, request, viewer)
-
-    async def one(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show_person(panel, request, viewer)
-
-    async def team_list(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show_teams(panel, request, viewer)
-
-    async def move(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await move_person(panel, request, viewer)
-
-    async def tutor(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await set_tutor(panel, request, viewer)
-
-    async def new_team(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await create_team(panel, request, viewer)
-
-    panel.page("/people", table, STAFF, nav="panel.nav.people")
-    panel.page("/people/teams", team_list, STAFF)
-    panel.page("/people/{id:\\d+}", one, STAFF)
-    panel.form("/people/{id:\\d+}/move", move, COORDINATOR)
-    panel.form("/people/teams/{id:\\d+}/tutor", tutor, COORDINATOR)
-    panel.form("/people/teams/new", new_team, COORDINATOR)
+    panel.page("/people", partial(show, panel), STAFF, nav="panel.nav.people")
+    panel.page("/people/teams", partial(show_teams, panel), STAFF)
+    panel.page("/people/{id:\\d+}", partial(show_person, panel), STAFF)
+    panel.form("/people/{id:\\d+}/move", partial(move_person, panel), COORDINATOR)
+    panel.form("/people/teams/{id:\\d+}/tutor", partial(set_tutor, panel), COORDINATOR)
+    panel.form("/people/teams/new", partial(create_team, panel), COORDINATOR)
 
 
 def _int(raw: str, default: int, low: int, high: int) -> int:

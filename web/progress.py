@@ -9,6 +9,7 @@ coordinator everyone or any team, a tutor their own teams only.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -30,10 +31,7 @@ SHOWN_LATE = 12
 
 
 def register(panel: Panel) -> None:
-    async def page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show(panel, request, viewer)
-
-    panel.page("/progress", page, STAFF, nav="panel.nav.progress")
+    panel.page("/progress", partial(show, panel), STAFF, nav="panel.nav.progress")
 
 
 async def show(panel: Panel, request: web.Request, viewer: Viewer) -> web.Response:

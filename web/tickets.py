@@ -8,6 +8,7 @@ exactly as an answer typed in the chat.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 import aiosqlite
 from aiohttp import web
@@ -23,18 +24,9 @@ from web.viewer import Viewer
 
 
 def register(panel: Panel) -> None:
-    async def queue(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show_queue(panel, request, viewer)
-
-    async def one(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show_ticket(panel, request, viewer)
-
-    async def answer(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await answer_ticket(panel, request, viewer)
-
-    panel.page("/tickets", queue, STAFF, nav="panel.nav.tickets")
-    panel.page("/tickets/{id}", one, STAFF)
-    panel.form("/tickets/{id}/answer", answer, STAFF)
+    panel.page("/tickets", partial(show_queue, panel), STAFF, nav="panel.nav.tickets")
+    panel.page("/tickets/{id}", partial(show_ticket, panel), STAFF)
+    panel.form("/tickets/{id}/answer", partial(answer_ticket, panel), STAFF)
 
 
 async def deadline(panel: Panel, conn: aiosqlite.Connection, ticket: Ticket) -> datetime | None:

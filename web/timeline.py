@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,14 +40,8 @@ INPUT = "%Y-%m-%dT%H:%M"
 
 
 def register(panel: Panel) -> None:
-    async def page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await show(panel, request, viewer)
-
-    async def move(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-        return await move_item(panel, request, viewer)
-
-    panel.page("/timeline", page, COORDINATOR, nav="panel.nav.timeline")
-    panel.form("/timeline/move", move, COORDINATOR)
+    panel.page("/timeline", partial(show, panel), COORDINATOR, nav="panel.nav.timeline")
+    panel.form("/timeline/move", partial(move_item, panel), COORDINATOR)
 
 
 def coordinator_zone(panel: Panel, viewer: Viewer) -> ZoneInfo:

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from bot.messages import Button, Incoming, Reply
 from storage import outbox, persons
+from storage.connection import Connection
 from storage.persons import Account, Person
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Ctx:
-    conn: aiosqlite.Connection
+    conn: Connection
     now: datetime
     services: Services
     incoming: Incoming
@@ -96,7 +95,7 @@ class Ctx:
 
 
 async def notify(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     services: Services,
     person_id: int,
     key: str,

@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.messages import DeliveryError, Reply
 from storage import flags, outbox, persons
+from storage.connection import Connection
 from storage.db import Database
 from storage.outbox import OutboxRow
 
@@ -238,7 +237,7 @@ class Delivery:
             return None
         return dataclasses.replace(reply, file=dataclasses.replace(file, data=data))
 
-    async def set_paused(self, paused: bool, conn: aiosqlite.Connection | None = None) -> None:
+    async def set_paused(self, paused: bool, conn: Connection | None = None) -> None:
         """Pause or resume everything but direct replies; remembered across restarts.
 
         A handler passes its update's connection, so the switch commits with its reply.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.db import fetchall
 
 
-async def names(conn: aiosqlite.Connection, person_ids: list[int] | set[int]) -> dict[int, str]:
+async def names(conn: Connection, person_ids: list[int] | set[int]) -> dict[int, str]:
     """Full name from the application, else the messenger's display name, else `#id`."""
     ids = sorted(set(person_ids))
     if not ids:
@@ -23,5 +22,5 @@ async def names(conn: aiosqlite.Connection, person_ids: list[int] | set[int]) ->
     return {i: found.get(i, f"#{i}") for i in ids}
 
 
-async def name(conn: aiosqlite.Connection, person_id: int) -> str:
+async def name(conn: Connection, person_id: int) -> str:
     return (await names(conn, [person_id]))[person_id]

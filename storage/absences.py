@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection
 from storage.db import fetchall, fetchone
 
 
-async def mark(conn: aiosqlite.Connection, person_id: int, event_id: str, now: datetime) -> bool:
+async def mark(conn: Connection, person_id: int, event_id: str, now: datetime) -> bool:
     cur = await conn.execute(
         "INSERT OR IGNORE INTO event_absences(person_id, event_id, created_at) VALUES (?, ?, ?)",
         (person_id, event_id, to_iso(now)),
@@ -18,14 +17,14 @@ async def mark(conn: aiosqlite.Connection, person_id: int, event_id: str, now: d
     return cur.rowcount > 0
 
 
-async def unmark(conn: aiosqlite.Connection, person_id: int, event_id: str) -> bool:
+async def unmark(conn: Connection, person_id: int, event_id: str) -> bool:
     cur = await conn.execute(
         "DELETE FROM event_absences WHERE person_id = ? AND event_id = ?", (person_id, event_id)
     )
     return cur.rowcount > 0
 
 
-async def is_absent(conn: aiosqlite.Connection, person_id: int, event_id: str) -> bool:
+async def is_absent(conn: Connection, person_id: int, event_id: str) -> bool:
     row = await fetchone(
         conn, "SELECT 1 FROM event_absences WHERE person_id = ? AND event_id = ?",
         (person_id, event_id),
@@ -33,7 +32,7 @@ async def is_absent(conn: aiosqlite.Connection, person_id: int, event_id: str) -
     return row is not None
 
 
-async def absent(conn: aiosqlite.Connection) -> list[tuple[str, int, str | None, str | None]]:
+async def absent(conn: Connection) -> list[tuple[str, int, str | None, str | None]]:
     """(event, person, full name, team name) for every "I won't attend", by event."""
     rows = await fetchall(
         conn,

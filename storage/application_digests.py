@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone, insert
 
 
@@ -26,33 +25,33 @@ class Window:
     sent_count: int | None
 
 
-def _window(row: aiosqlite.Row) -> Window:
+def _window(row: Row) -> Window:
     return Window(
         row["id"], from_iso(row["opened_at"]), from_iso(row["closes_at"]),
         from_iso(row["sent_at"]) if row["sent_at"] else None, row["sent_count"],
     )
 
 
-async def latest(conn: aiosqlite.Connection) -> Window | None:
+async def latest(conn: Connection) -> Window | None:
     row = await fetchone(conn, "SELECT * FROM application_digests ORDER BY id DESC LIMIT 1")
     return _window(row) if row else None
 
 
-async def open_window(conn: aiosqlite.Connection, opened_at: datetime, closes_at: datetime) -> int:
+async def open_window(conn: Connection, opened_at: datetime, closes_at: datetime) -> int:
     return await insert(
         conn, "INSERT INTO application_digests(opened_at, closes_at) VALUES (?, ?)",
         (to_iso(opened_at), to_iso(closes_at)),
     )
 
 
-async def hold(conn: aiosqlite.Connection, window_id: int, application_id: int) -> None:
+async def hold(conn: Connection, window_id: int, application_id: int) -> None:
     await conn.execute(
         "INSERT OR IGNORE INTO application_digest_items(application_id, digest_id) VALUES (?, ?)",
         (application_id, window_id),
     )
 
 
-async def waiting(conn: aiosqlite.Connection, window_id: int) -> list[int]:
+async def waiting(conn: Connection, window_id: int) -> list[int]:
     """Held applications still pending: one decided meanwhile is no longer news."""
     rows = await fetchall(
         conn,
@@ -63,7 +62,7 @@ async def waiting(conn: aiosqlite.Connection, window_id: int) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
-async def due(conn: aiosqlite.Connection, now: datetime) -> list[Window]:
+async def due(conn: Connection, now: datetime) -> list[Window]:
     rows = await fetchall(
         conn,
         "SELECT * FROM application_digests WHERE sent_at IS NULL AND closes_at <= ? ORDER BY id",
@@ -72,7 +71,7 @@ async def due(conn: aiosqlite.Connection, now: datetime) -> list[Window]:
     return [_window(r) for r in rows]
 
 
-async def mark_sent(conn: aiosqlite.Connection, window_id: int, now: datetime, count: int) -> bool:
+async def mark_sent(conn: Connection, window_id: int, now: datetime, count: int) -> bool:
     """Close a window once: False when another run already closed it."""
     cur = await conn.execute(
         "UPDATE application_digests SET sent_at = ?, sent_count = ? WHERE id = ? AND sent_at IS NULL",

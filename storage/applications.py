@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone, insert
 
 
@@ -23,7 +22,7 @@ class Application:
     created_at: str
 
 
-def _app(row: aiosqlite.Row) -> Application:
+def _app(row: Row) -> Application:
     return Application(
         row["id"], row["person_id"], row["status"], json.loads(row["answers"]),
         row["reason"], row["created_at"],
@@ -31,7 +30,7 @@ def _app(row: aiosqlite.Row) -> Application:
 
 
 async def create(
-    conn: aiosqlite.Connection, person_id: int, answers: dict[str, Any], now: datetime
+    conn: Connection, person_id: int, answers: dict[str, Any], now: datetime
 ) -> int:
     return await insert(
         conn,
@@ -41,12 +40,12 @@ async def create(
     )
 
 
-async def get(conn: aiosqlite.Connection, application_id: int) -> Application | None:
+async def get(conn: Connection, application_id: int) -> Application | None:
     row = await fetchone(conn, "SELECT * FROM applications WHERE id = ?", (application_id,))
     return _app(row) if row else None
 
 
-async def latest_for(conn: aiosqlite.Connection, person_id: int) -> Application | None:
+async def latest_for(conn: Connection, person_id: int) -> Application | None:
     row = await fetchone(
         conn,
         "SELECT * FROM applications WHERE person_id = ? ORDER BY id DESC LIMIT 1",
@@ -55,7 +54,7 @@ async def latest_for(conn: aiosqlite.Connection, person_id: int) -> Application 
     return _app(row) if row else None
 
 
-async def pending(conn: aiosqlite.Connection, limit: int = 50) -> list[Application]:
+async def pending(conn: Connection, limit: int = 50) -> list[Application]:
     rows = await fetchall(
         conn,
         "SELECT * FROM applications WHERE status = 'pending' ORDER BY created_at, id LIMIT ?",
@@ -64,13 +63,13 @@ async def pending(conn: aiosqlite.Connection, limit: int = 50) -> list[Applicati
     return [_app(r) for r in rows]
 
 
-async def count_pending(conn: aiosqlite.Connection) -> int:
+async def count_pending(conn: Connection) -> int:
     row = await fetchone(conn, "SELECT COUNT(*) AS n FROM applications WHERE status = 'pending'")
     return int(row["n"]) if row else 0
 
 
 async def decide(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     application_id: int,
     status: str,
     decided_by: int,
@@ -87,7 +86,7 @@ async def decide(
 
 
 async def reopen(
-    conn: aiosqlite.Connection, application_id: int, decided_by: int, now: datetime, reason: str
+    conn: Connection, application_id: int, decided_by: int, now: datetime, reason: str
 ) -> bool:
     """Hand an application back for correction: it is withdrawn, the edit is a new one."""
     cur = await conn.execute(
@@ -98,7 +97,7 @@ async def reopen(
     return cur.rowcount > 0
 
 
-async def pending_after(conn: aiosqlite.Connection, cursor: int, size: int) -> list[Application]:
+async def pending_after(conn: Connection, cursor: int, size: int) -> list[Application]:
     """A page of pending applications after the cursor (the last id of the page before):
     deciding on some never shifts the ones not yet seen, as an offset would."""
     rows = await fetchall(
@@ -109,7 +108,7 @@ async def pending_after(conn: aiosqlite.Connection, cursor: int, size: int) -> l
     return [_app(r) for r in rows]
 
 
-async def previous_page_cursor(conn: aiosqlite.Connection, first: int, size: int) -> int | None:
+async def previous_page_cursor(conn: Connection, first: int, size: int) -> int | None:
     """The cursor of the page before the one starting at `first`; None on the first page."""
     rows = await fetchall(
         conn,
@@ -121,14 +120,14 @@ async def previous_page_cursor(conn: aiosqlite.Connection, first: int, size: int
     return int(rows[size]["id"]) if len(rows) > size else 0
 
 
-async def count_pending_before(conn: aiosqlite.Connection, first: int) -> int:
+async def count_pending_before(conn: Connection, first: int) -> int:
     row = await fetchone(
         conn, "SELECT COUNT(*) AS n FROM applications WHERE status = 'pending' AND id < ?", (first,)
     )
     return int(row["n"]) if row else 0
 
 
-async def still_pending(conn: aiosqlite.Connection, ids: list[int]) -> list[int]:
+async def still_pending(conn: Connection, ids: list[int]) -> list[int]:
     """Those of `ids` nobody has decided yet, in id order."""
     if not ids:
         return []

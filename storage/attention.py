@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection
 from storage.db import fetchall
 
 
@@ -22,7 +21,7 @@ class Attention:
 
 
 async def raise_once(
-    conn: aiosqlite.Connection, person_id: int, kind: str, ref: str, detail: str, now: datetime
+    conn: Connection, person_id: int, kind: str, ref: str, detail: str, now: datetime
 ) -> bool:
     """True only the first time: the caller notifies the tutor just then."""
     cur = await conn.execute(
@@ -34,7 +33,7 @@ async def raise_once(
 
 
 async def resolve(
-    conn: aiosqlite.Connection, person_id: int, kind: str, ref: str, now: datetime
+    conn: Connection, person_id: int, kind: str, ref: str, now: datetime
 ) -> None:
     await conn.execute(
         "UPDATE attention SET resolved_at = ? WHERE person_id = ? AND kind = ? AND ref = ?"
@@ -44,7 +43,7 @@ async def resolve(
 
 
 async def open_items(
-    conn: aiosqlite.Connection, person_ids: set[int] | None = None
+    conn: Connection, person_ids: set[int] | None = None
 ) -> list[Attention]:
     rows = await fetchall(
         conn,

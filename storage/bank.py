@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone, insert
 
 
@@ -41,7 +40,7 @@ class Entry:
     published_at: str | None
 
 
-def _entry(r: aiosqlite.Row) -> Entry:
+def _entry(r: Row) -> Entry:
     return Entry(r["id"], r["submission_id"], r["programme_id"], r["cohort"], r["topic"], r["stage_id"],
                  r["title"], r["line"], r["level"], json.loads(r["items"]), r["submitter_id"],
                  r["team_name"], r["state"], bool(r["exemplary"]), bool(r["hidden"]),
@@ -49,7 +48,7 @@ def _entry(r: aiosqlite.Row) -> Entry:
 
 
 async def create(
-    conn: aiosqlite.Connection, *, submission_id: int, programme_id: str, cohort: str, topic: str,
+    conn: Connection, *, submission_id: int, programme_id: str, cohort: str, topic: str,
     stage_id: str, title: str, level: str | None, items: list[dict[str, Any]], submitter_id: int,
     team_name: str | None, authors: list[int], now: datetime,
 ) -> int | None:
@@ -70,18 +69,18 @@ async def create(
     return entry_id
 
 
-async def get(conn: aiosqlite.Connection, entry_id: int) -> Entry | None:
+async def get(conn: Connection, entry_id: int) -> Entry | None:
     row = await fetchone(conn, "SELECT * FROM bank_entries WHERE id = ?", (entry_id,))
     return _entry(row) if row else None
 
 
-async def consents(conn: aiosqlite.Connection, entry_id: int) -> dict[int, str]:
+async def consents(conn: Connection, entry_id: int) -> dict[int, str]:
     rows = await fetchall(conn, "SELECT person_id, consent FROM bank_authors WHERE entry_id = ?"
                                 " ORDER BY person_id", (entry_id,))
     return {r["person_id"]: r["consent"] for r in rows}
 
 
-async def answer(conn: aiosqlite.Connection, entry_id: int, person_id: int, yes: bool,
+async def answer(conn: Connection, entry_id: int, person_id: int, yes: bool,
                  now: datetime) -> bool:
     """One author's answer, taken once; False when not asked or already answered."""
     cur = await conn.execute(
@@ -95,7 +94,7 @@ async def answer(conn: aiosqlite.Connection, entry_id: int, person_id: int, yes:
     return True
 
 
-async def _settle(conn: aiosqlite.Connection, entry_id: int, now: datetime) -> None:
+async def _settle(conn: Connection, entry_id: int, now: datetime) -> None:
     entry = await get(conn, entry_id)
     if entry is None or entry.state == "declined":
         return
@@ -113,16 +112,16 @@ async def _settle(conn: aiosqlite.Connection, entry_id: int, now: datetime) -> N
     )
 
 
-async def set_line(conn: aiosqlite.Connection, entry_id: int, line: str | None) -> None:
+async def set_line(conn: Connection, entry_id: int, line: str | None) -> None:
     await conn.execute("UPDATE bank_entries SET line = ? WHERE id = ?", (line, entry_id))
 
 
-async def set_exemplary(conn: aiosqlite.Connection, entry_id: int, on: bool, by: int) -> None:
+async def set_exemplary(conn: Connection, entry_id: int, on: bool, by: int) -> None:
     await conn.execute("UPDATE bank_entries SET exemplary = ?, exemplary_by = ? WHERE id = ?",
                        (int(on), by if on else None, entry_id))
 
 
-async def set_hidden(conn: aiosqlite.Connection, entry_id: int, on: bool, by: int) -> None:
+async def set_hidden(conn: Connection, entry_id: int, on: bool, by: int) -> None:
     await conn.execute("UPDATE bank_entries SET hidden = ?, hidden_by = ? WHERE id = ?",
                        (int(on), by if on else None, entry_id))
 
@@ -138,7 +137,7 @@ def _filters(line: str | None, level: str | None, topic: str | None) -> tuple[st
 
 
 async def browse(
-    conn: aiosqlite.Connection, *, line: str | None = None, level: str | None = None,
+    conn: Connection, *, line: str | None = None, level: str | None = None,
     topic: str | None = None, offset: int = 0, limit: int = 5,
 ) -> tuple[list[Entry], int]:
     """One page of what every intern may see (exemplary first, then newest), and the total."""
@@ -151,19 +150,19 @@ async def browse(
     return [_entry(r) for r in rows], int(total["n"]) if total else 0
 
 
-async def topics(conn: aiosqlite.Connection) -> list[str]:
+async def topics(conn: Connection) -> list[str]:
     rows = await fetchall(conn, "SELECT DISTINCT topic FROM bank_entries WHERE state = 'published'"
                                 " AND hidden = 0 AND topic != '' ORDER BY topic")
     return [r["topic"] for r in rows]
 
 
-async def published(conn: aiosqlite.Connection) -> list[Entry]:
+async def published(conn: Connection) -> list[Entry]:
     """Every entry its authors let into the bank, hidden ones too (for the export)."""
     rows = await fetchall(conn, "SELECT * FROM bank_entries WHERE state = 'published' ORDER BY id")
     return [_entry(r) for r in rows]
 
 
-async def named_authors(conn: aiosqlite.Connection, entry_id: int) -> list[int]:
+async def named_authors(conn: Connection, entry_id: int) -> list[int]:
     """Authors whose names may be shown: those who said yes and are not erased."""
     rows = await fetchall(
         conn, "SELECT a.person_id FROM bank_authors a JOIN persons p ON p.id = a.person_id"
@@ -173,14 +172,14 @@ async def named_authors(conn: aiosqlite.Connection, entry_id: int) -> list[int]:
     return [r["person_id"] for r in rows]
 
 
-async def asked_of(conn: aiosqlite.Connection, person_id: int) -> list[int]:
+async def asked_of(conn: Connection, person_id: int) -> list[int]:
     """Entries still waiting for this person's answer."""
     rows = await fetchall(conn, "SELECT entry_id FROM bank_authors WHERE person_id = ? AND consent = 'asked'"
                                 " ORDER BY entry_id", (person_id,))
     return [r["entry_id"] for r in rows]
 
 
-async def forget(conn: aiosqlite.Connection, person_id: int) -> None:
+async def forget(conn: Connection, person_id: int) -> None:
     """Erasure: what they handed in leaves the bank; their name leaves a team's entry."""
     await conn.execute("DELETE FROM bank_authors WHERE entry_id IN"
                        " (SELECT id FROM bank_entries WHERE submitter_id = ?)", (person_id,))

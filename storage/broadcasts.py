@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone, insert
 
 
@@ -27,7 +26,7 @@ class Broadcast:
     """Sent at once even to those in their quiet hours."""
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast(
         row["id"], row["author_id"], row["body"], row["audience"], row["status"],
         row["recipients"], from_iso(row["send_at"]) if row["send_at"] else None, row["cursor"],
@@ -35,20 +34,20 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
     )
 
 
-async def create(conn: aiosqlite.Connection, author_id: int, body: str, now: datetime) -> int:
+async def create(conn: Connection, author_id: int, body: str, now: datetime) -> int:
     return await insert(
         conn, "INSERT INTO broadcasts(author_id, body, created_at) VALUES (?, ?, ?)",
         (author_id, body, to_iso(now)),
     )
 
 
-async def get(conn: aiosqlite.Connection, broadcast_id: int) -> Broadcast | None:
+async def get(conn: Connection, broadcast_id: int) -> Broadcast | None:
     row = await fetchone(conn, "SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
     return _broadcast(row) if row else None
 
 
 async def update_draft(
-    conn: aiosqlite.Connection, broadcast_id: int, *, audience: str | None = None,
+    conn: Connection, broadcast_id: int, *, audience: str | None = None,
     send_at: datetime | None = None,
 ) -> None:
     """Change a draft only; a queued broadcast is final."""
@@ -65,7 +64,7 @@ async def update_draft(
 
 
 async def queue(
-    conn: aiosqlite.Connection, broadcast_id: int, send_at: datetime | None, *, urgent: bool = False
+    conn: Connection, broadcast_id: int, send_at: datetime | None, *, urgent: bool = False
 ) -> bool:
     """Draft -> queued exactly once, so a double press cannot send twice."""
     cur = await conn.execute(
@@ -76,7 +75,7 @@ async def queue(
     return cur.rowcount > 0
 
 
-async def cancel(conn: aiosqlite.Connection, broadcast_id: int) -> bool:
+async def cancel(conn: Connection, broadcast_id: int) -> bool:
     """A draft, or a queued broadcast whose remaining messages are not written yet."""
     cur = await conn.execute(
         "UPDATE broadcasts SET status = 'cancelled' WHERE id = ? AND status IN ('draft', 'queued')",
@@ -85,7 +84,7 @@ async def cancel(conn: aiosqlite.Connection, broadcast_id: int) -> bool:
     return cur.rowcount > 0
 
 
-async def due(conn: aiosqlite.Connection, now: datetime) -> list[Broadcast]:
+async def due(conn: Connection, now: datetime) -> list[Broadcast]:
     """Confirmed broadcasts whose time has come and whose messages are not all written."""
     rows = await fetchall(
         conn,
@@ -97,7 +96,7 @@ async def due(conn: aiosqlite.Connection, now: datetime) -> list[Broadcast]:
 
 
 async def advance(
-    conn: aiosqlite.Connection, broadcast_id: int, cursor: int, written: int, finished: bool
+    conn: Connection, broadcast_id: int, cursor: int, written: int, finished: bool
 ) -> None:
     await conn.execute(
         "UPDATE broadcasts SET cursor = ?, recipients = recipients + ?,"
@@ -106,18 +105,18 @@ async def advance(
     )
 
 
-async def unreported(conn: aiosqlite.Connection) -> list[Broadcast]:
+async def unreported(conn: Connection) -> list[Broadcast]:
     rows = await fetchall(conn, "SELECT * FROM broadcasts WHERE status = 'sent' ORDER BY id")
     return [_broadcast(r) for r in rows]
 
 
-async def recent(conn: aiosqlite.Connection, limit: int = 10) -> list[Broadcast]:
+async def recent(conn: Connection, limit: int = 10) -> list[Broadcast]:
     rows = await fetchall(conn, "SELECT * FROM broadcasts WHERE status != 'draft' ORDER BY id DESC"
                                 " LIMIT ?", (limit,))
     return [_broadcast(r) for r in rows]
 
 
-async def mark_done(conn: aiosqlite.Connection, broadcast_id: int, now: datetime) -> None:
+async def mark_done(conn: Connection, broadcast_id: int, now: datetime) -> None:
     await conn.execute(
         "UPDATE broadcasts SET status = 'done', reported_at = ? WHERE id = ?",
         (to_iso(now), broadcast_id),

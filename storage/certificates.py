@@ -11,9 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone
 
 MAIL_KEY = "cert:mail:"
@@ -44,7 +43,7 @@ _COLUMNS = (
 )
 
 
-def _issued(row: aiosqlite.Row) -> Issued:
+def _issued(row: Row) -> Issued:
     return Issued(
         row["id"], row["number"], row["person_id"], row["programme_title"], row["name"],
         row["email"], row["lang"], from_iso(row["issued_at"]), row["issued_by"], row["status"],
@@ -53,14 +52,14 @@ def _issued(row: aiosqlite.Row) -> Issued:
     )
 
 
-async def next_seq(conn: aiosqlite.Connection, series: str, start: int) -> int:
+async def next_seq(conn: Connection, series: str, start: int) -> int:
     row = await fetchone(conn, "SELECT MAX(seq) AS seq FROM certificates WHERE series = ?", (series,))
     last = row["seq"] if row and row["seq"] is not None else None
     return start if last is None else max(start, last + 1)
 
 
 async def insert(
-    conn: aiosqlite.Connection, *, number: str, series: str, seq: int, person_id: int,
+    conn: Connection, *, number: str, series: str, seq: int, person_id: int,
     programme_title: str, name: str, email: str | None, lang: str, now: datetime,
     issued_by: int | None,
 ) -> Issued:
@@ -74,28 +73,28 @@ async def insert(
     return found
 
 
-async def by_number(conn: aiosqlite.Connection, number: str) -> Issued | None:
+async def by_number(conn: Connection, number: str) -> Issued | None:
     row = await fetchone(conn, f"SELECT {_COLUMNS} FROM certificates WHERE number = ?", (number.strip(),))
     return _issued(row) if row else None
 
 
-async def valid_of(conn: aiosqlite.Connection, person_id: int) -> Issued | None:
+async def valid_of(conn: Connection, person_id: int) -> Issued | None:
     row = await fetchone(
         conn, f"SELECT {_COLUMNS} FROM certificates WHERE person_id = ? AND status = 'valid'", (person_id,)
     )
     return _issued(row) if row else None
 
 
-async def valid_by_person(conn: aiosqlite.Connection) -> dict[int, Issued]:
+async def valid_by_person(conn: Connection) -> dict[int, Issued]:
     rows = await fetchall(conn, f"SELECT {_COLUMNS} FROM certificates WHERE status = 'valid'")
     return {r["person_id"]: _issued(r) for r in rows if r["person_id"] is not None}
 
 
-async def all_issued(conn: aiosqlite.Connection) -> list[Issued]:
+async def all_issued(conn: Connection) -> list[Issued]:
     return [_issued(r) for r in await fetchall(conn, f"SELECT {_COLUMNS} FROM certificates ORDER BY id")]
 
 
-async def mark_replaced(conn: aiosqlite.Connection, number: str, by: str, now: datetime) -> None:
+async def mark_replaced(conn: Connection, number: str, by: str, now: datetime) -> None:
     await conn.execute(
         "UPDATE certificates SET status = 'replaced', replaced_by = ?, changed_at = ?"
         " WHERE number = ? AND status = 'valid'",
@@ -103,7 +102,7 @@ async def mark_replaced(conn: aiosqlite.Connection, number: str, by: str, now: d
     )
 
 
-async def revoke(conn: aiosqlite.Connection, number: str, now: datetime, by: int | None) -> bool:
+async def revoke(conn: Connection, number: str, now: datetime, by: int | None) -> bool:
     cur = await conn.execute(
         "UPDATE certificates SET status = 'revoked', changed_at = ?, changed_by = ?"
         " WHERE number = ? AND status = 'valid'",
@@ -112,24 +111,24 @@ async def revoke(conn: aiosqlite.Connection, number: str, now: datetime, by: int
     return cur.rowcount > 0
 
 
-async def store_pdf(conn: aiosqlite.Connection, number: str, pdf: bytes) -> None:
+async def store_pdf(conn: Connection, number: str, pdf: bytes) -> None:
     await conn.execute("UPDATE certificates SET pdf = ? WHERE number = ? AND pdf IS NULL", (pdf, number))
 
 
-async def store_pdfs(conn: aiosqlite.Connection, drawn: Iterable[tuple[str, bytes]]) -> None:
+async def store_pdfs(conn: Connection, drawn: Iterable[tuple[str, bytes]]) -> None:
     await conn.executemany(
         "UPDATE certificates SET pdf = ? WHERE number = ? AND pdf IS NULL",
         [(pdf, number) for number, pdf in drawn],
     )
 
 
-async def pdf_of(conn: aiosqlite.Connection, number: str) -> tuple[str, bytes | None] | None:
+async def pdf_of(conn: Connection, number: str) -> tuple[str, bytes | None] | None:
     """(status, the PDF or None while not drawn yet); None: no such certificate."""
     row = await fetchone(conn, "SELECT status, pdf FROM certificates WHERE number = ?", (number,))
     return (row["status"], row["pdf"]) if row else None
 
 
-async def undrawn(conn: aiosqlite.Connection, limit: int = 100) -> list[Issued]:
+async def undrawn(conn: Connection, limit: int = 100) -> list[Issued]:
     """Valid certificates whose PDF is not stored yet (the drawing was cut short by a stop)."""
     rows = await fetchall(
         conn, f"SELECT {_COLUMNS} FROM certificates WHERE pdf IS NULL AND status = 'valid'"
@@ -149,7 +148,7 @@ class Sending:
     chat_ref: str
 
 
-async def sendings(conn: aiosqlite.Connection) -> dict[tuple[str, str], Sending]:
+async def sendings(conn: Connection) -> dict[tuple[str, str], Sending]:
     """(number, 'mail' | 'chat') -> where its latest sending stands."""
     rows = await fetchall(
         conn, "SELECT idem_key, status, error, chat_ref FROM outbox WHERE idem_key LIKE 'cert:%'"
@@ -166,7 +165,7 @@ async def sendings(conn: aiosqlite.Connection) -> dict[tuple[str, str], Sending]
     return latest
 
 
-async def count_sends(conn: aiosqlite.Connection, number: str, channel: str) -> int:
+async def count_sends(conn: Connection, number: str, channel: str) -> int:
     prefix = MAIL_KEY if channel == "mail" else CHAT_KEY
     row = await fetchone(
         conn, "SELECT COUNT(*) AS n FROM outbox WHERE idem_key = ? OR idem_key LIKE ?",
@@ -187,7 +186,7 @@ class Candidate:
     statuses: dict[str, str]
 
 
-async def candidates(conn: aiosqlite.Connection, person_ids: list[int] | None = None) -> list[Candidate]:
+async def candidates(conn: Connection, person_ids: list[int] | None = None) -> list[Candidate]:
     sql = ("SELECT p.id, p.full_name, p.email, p.locale FROM persons p JOIN roles r ON r.person_id = p.id"
            " AND r.role = 'intern' WHERE p.deleted_at IS NULL")
     params: list[object] = []

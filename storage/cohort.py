@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.db import fetchall
 
 _INTERNS = (
@@ -19,11 +18,11 @@ _INTERNS = (
 )
 
 
-async def interns(conn: aiosqlite.Connection) -> list[int]:
+async def interns(conn: Connection) -> list[int]:
     return [r["id"] for r in await fetchall(conn, _INTERNS + " ORDER BY p.id")]
 
 
-async def interns_without_team(conn: aiosqlite.Connection) -> list[int]:
+async def interns_without_team(conn: Connection) -> list[int]:
     rows = await fetchall(
         conn,
         _INTERNS + " AND NOT EXISTS (SELECT 1 FROM team_members m WHERE m.person_id = p.id)"
@@ -32,7 +31,7 @@ async def interns_without_team(conn: aiosqlite.Connection) -> list[int]:
     return [r["id"] for r in rows]
 
 
-async def answers(conn: aiosqlite.Connection, person_ids: list[int]) -> dict[int, dict[str, Any]]:
+async def answers(conn: Connection, person_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Each person's latest application answers (empty when they have none)."""
     if not person_ids:
         return {}

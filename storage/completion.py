@@ -10,12 +10,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
 from scenarios.models import Programme, Stage
 from scenarios.routes import completion_for
 from storage import levels, stages
+from storage.connection import Connection
 from storage.db import fetchone
 
 
@@ -36,7 +35,7 @@ def passed(stage: Stage, status: str | None) -> bool:
     return status == "submitted" and not reviewed
 
 
-async def completion(conn: aiosqlite.Connection, programme: Programme, person_id: int) -> Completion:
+async def completion(conn: Connection, programme: Programme, person_id: int) -> Completion:
     statuses = await stages.statuses_of(conn, person_id)
     needed = completion_for(programme, await levels.level_of(conn, person_id))  # their route's
     done = [s for s in needed if passed(programme.stage(s), statuses.get(s))]
@@ -48,7 +47,7 @@ async def completion(conn: aiosqlite.Connection, programme: Programme, person_id
 
 
 async def record_if_complete(
-    conn: aiosqlite.Connection, programme: Programme, person_id: int, now: datetime
+    conn: Connection, programme: Programme, person_id: int, now: datetime
 ) -> bool:
     """Record the completion the first time every criterion is met; True only that time."""
     state = await completion(conn, programme, person_id)

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection
 from storage.db import fetchone
 
 
@@ -20,14 +19,14 @@ class Dialog:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-async def get(conn: aiosqlite.Connection, person_id: int) -> Dialog | None:
+async def get(conn: Connection, person_id: int) -> Dialog | None:
     row = await fetchone(conn, "SELECT * FROM dialog_state WHERE person_id = ?", (person_id,))
     if row is None:
         return None
     return Dialog(row["kind"], row["ref"], json.loads(row["data"]))
 
 
-async def put(conn: aiosqlite.Connection, person_id: int, dialog: Dialog, now: datetime) -> None:
+async def put(conn: Connection, person_id: int, dialog: Dialog, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO dialog_state(person_id, kind, ref, data, updated_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(person_id) DO UPDATE SET kind = excluded.kind, ref = excluded.ref,"
@@ -37,5 +36,5 @@ async def put(conn: aiosqlite.Connection, person_id: int, dialog: Dialog, now: d
     )
 
 
-async def clear(conn: aiosqlite.Connection, person_id: int) -> None:
+async def clear(conn: Connection, person_id: int) -> None:
     await conn.execute("DELETE FROM dialog_state WHERE person_id = ?", (person_id,))

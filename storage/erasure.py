@@ -11,17 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
 from storage import bank
+from storage.connection import Connection
 from storage.db import fetchall, fetchone
 
 BLANK_BODY = '{"text": ""}'
 
 
 async def erase(
-    conn: aiosqlite.Connection, person_id: int, now: datetime, keep_outbox_key: str | None = None
+    conn: Connection, person_id: int, now: datetime, keep_outbox_key: str | None = None
 ) -> None:
     """Anonymise a person; `keep_outbox_key` is the goodbye message still to be delivered."""
     traces = await _traces(conn, person_id)
@@ -81,7 +80,7 @@ MIN_WORD = 3
 """Shorter names are not searched for: they would blank unrelated messages."""
 
 
-async def _traces(conn: aiosqlite.Connection, person_id: int) -> _Traces:
+async def _traces(conn: Connection, person_id: int) -> _Traces:
     person = await fetchone(conn, "SELECT full_name, email FROM persons WHERE id = ?", (person_id,))
     words = [person["full_name"], person["email"]] if person else []
     if person is not None and not person["full_name"]:

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection
 from storage.db import fetchone
 
 
@@ -23,7 +22,7 @@ class FormProgress:
     submitted_at: str | None = None
 
 
-async def get(conn: aiosqlite.Connection, person_id: int, form_id: str) -> FormProgress | None:
+async def get(conn: Connection, person_id: int, form_id: str) -> FormProgress | None:
     row = await fetchone(
         conn,
         "SELECT * FROM form_progress WHERE person_id = ? AND form_id = ?",
@@ -37,7 +36,7 @@ async def get(conn: aiosqlite.Connection, person_id: int, form_id: str) -> FormP
     )
 
 
-async def save(conn: aiosqlite.Connection, progress: FormProgress, now: datetime) -> None:
+async def save(conn: Connection, progress: FormProgress, now: datetime) -> None:
     stamp = to_iso(now)
     submitted = stamp if progress.status == "submitted" and not progress.submitted_at else (
         progress.submitted_at
@@ -56,7 +55,7 @@ async def save(conn: aiosqlite.Connection, progress: FormProgress, now: datetime
     )
 
 
-async def delete(conn: aiosqlite.Connection, person_id: int, form_id: str) -> None:
+async def delete(conn: Connection, person_id: int, form_id: str) -> None:
     await conn.execute(
         "DELETE FROM form_progress WHERE person_id = ? AND form_id = ?", (person_id, form_id)
     )

@@ -7,9 +7,8 @@ import string
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone
 
 ALPHABET = string.ascii_uppercase + string.digits
@@ -26,12 +25,12 @@ class Invite:
     used_by: int | None
 
 
-def _invite(row: aiosqlite.Row) -> Invite:
+def _invite(row: Row) -> Invite:
     return Invite(row["code"], row["role"], row["created_by"], row["expires_at"], row["used_by"])
 
 
 async def create(
-    conn: aiosqlite.Connection, role: str, created_by: int, now: datetime, expires: datetime
+    conn: Connection, role: str, created_by: int, now: datetime, expires: datetime
 ) -> str:
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     await conn.execute(
@@ -41,12 +40,12 @@ async def create(
     return code
 
 
-async def get(conn: aiosqlite.Connection, code: str) -> Invite | None:
+async def get(conn: Connection, code: str) -> Invite | None:
     row = await fetchone(conn, "SELECT * FROM invites WHERE code = ?", (code.upper(),))
     return _invite(row) if row else None
 
 
-async def redeem(conn: aiosqlite.Connection, code: str, person_id: int, now: datetime) -> bool:
+async def redeem(conn: Connection, code: str, person_id: int, now: datetime) -> bool:
     """Use a code once: only an unused, unexpired code is taken, by exactly one person."""
     cur = await conn.execute(
         "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_at IS NULL"
@@ -56,7 +55,7 @@ async def redeem(conn: aiosqlite.Connection, code: str, person_id: int, now: dat
     return cur.rowcount > 0
 
 
-async def open_invites(conn: aiosqlite.Connection, now: datetime) -> list[Invite]:
+async def open_invites(conn: Connection, now: datetime) -> list[Invite]:
     rows = await fetchall(
         conn,
         "SELECT * FROM invites WHERE used_at IS NULL AND expires_at > ? ORDER BY created_at",
@@ -65,7 +64,7 @@ async def open_invites(conn: aiosqlite.Connection, now: datetime) -> list[Invite
     return [_invite(r) for r in rows]
 
 
-async def cancel(conn: aiosqlite.Connection, code: str, now: datetime) -> bool:
+async def cancel(conn: Connection, code: str, now: datetime) -> bool:
     """Withdraw an unused invitation (a code sent to the wrong person, or leaked): it
     expires now, so redeeming it says "used or expired" like any stale code."""
     cur = await conn.execute(

@@ -6,10 +6,9 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
 from bot.messages import FileInfo
+from storage.connection import Connection
 from storage.db import fetchall, insert
 
 
@@ -22,7 +21,7 @@ class Kept:
 
 
 async def keep(
-    conn: aiosqlite.Connection, person_id: int, platform: str, text: str, file: FileInfo | None,
+    conn: Connection, person_id: int, platform: str, text: str, file: FileInfo | None,
     now: datetime,
 ) -> int:
     return await insert(
@@ -32,7 +31,7 @@ async def keep(
     )
 
 
-async def waiting(conn: aiosqlite.Connection, person_id: int) -> list[Kept]:
+async def waiting(conn: Connection, person_id: int) -> list[Kept]:
     """Kept and not yet decided on, oldest first."""
     rows = await fetchall(
         conn, "SELECT id, platform, text, file FROM kept_messages WHERE person_id = ? AND state = 'kept'"
@@ -43,7 +42,7 @@ async def waiting(conn: aiosqlite.Connection, person_id: int) -> list[Kept]:
 
 
 async def decide(
-    conn: aiosqlite.Connection, ids: list[int], state: str, now: datetime, ticket_id: int | None = None
+    conn: Connection, ids: list[int], state: str, now: datetime, ticket_id: int | None = None
 ) -> None:
     await conn.executemany(
         "UPDATE kept_messages SET state = ?, ticket_id = ?, decided_at = ? WHERE id = ? AND state = 'kept'",

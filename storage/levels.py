@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone
 
 
@@ -29,29 +28,29 @@ class LevelRow:
     changed_by: int | None
 
 
-def _row(r: aiosqlite.Row) -> LevelRow:
+def _row(r: Row) -> LevelRow:
     return LevelRow(r["person_id"], r["level"], r["start_level"], r["start_score"], r["start_at"],
                     r["end_level"], r["end_score"], r["end_at"], r["changed_by"])
 
 
-async def get(conn: aiosqlite.Connection, person_id: int) -> LevelRow | None:
+async def get(conn: Connection, person_id: int) -> LevelRow | None:
     row = await fetchone(conn, "SELECT * FROM intern_levels WHERE person_id = ?", (person_id,))
     return _row(row) if row else None
 
 
-async def level_of(conn: aiosqlite.Connection, person_id: int) -> str | None:
+async def level_of(conn: Connection, person_id: int) -> str | None:
     """The level the person's route follows (None: not diagnosed yet)."""
     row = await fetchone(conn, "SELECT level FROM intern_levels WHERE person_id = ?", (person_id,))
     return row["level"] if row else None
 
 
-async def of_people(conn: aiosqlite.Connection, person_ids: list[int] | None = None) -> dict[int, LevelRow]:
+async def of_people(conn: Connection, person_ids: list[int] | None = None) -> dict[int, LevelRow]:
     rows = await fetchall(conn, "SELECT * FROM intern_levels ORDER BY person_id")
     wanted = set(person_ids) if person_ids is not None else None
     return {r["person_id"]: _row(r) for r in rows if wanted is None or r["person_id"] in wanted}
 
 
-async def _history(conn: aiosqlite.Connection, person_id: int, kind: str, level: str,
+async def _history(conn: Connection, person_id: int, kind: str, level: str,
                    score: int | None, by: int | None, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO level_history(person_id, kind, level, score, by_person, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -59,7 +58,7 @@ async def _history(conn: aiosqlite.Connection, person_id: int, kind: str, level:
     )
 
 
-async def record_start(conn: aiosqlite.Connection, person_id: int, level: str, score: int,
+async def record_start(conn: Connection, person_id: int, level: str, score: int,
                        now: datetime) -> None:
     """The entry sitting: sets the route's level too (a retake before the end replaces it)."""
     await conn.execute(
@@ -72,7 +71,7 @@ async def record_start(conn: aiosqlite.Connection, person_id: int, level: str, s
     await _history(conn, person_id, "start", level, score, person_id, now)
 
 
-async def record_end(conn: aiosqlite.Connection, person_id: int, level: str, score: int,
+async def record_end(conn: Connection, person_id: int, level: str, score: int,
                      now: datetime) -> None:
     await conn.execute(
         "INSERT INTO intern_levels(person_id, end_level, end_score, end_at) VALUES (?, ?, ?, ?)"
@@ -83,7 +82,7 @@ async def record_end(conn: aiosqlite.Connection, person_id: int, level: str, sco
     await _history(conn, person_id, "end", level, score, person_id, now)
 
 
-async def set_level(conn: aiosqlite.Connection, person_id: int, level: str, by: int,
+async def set_level(conn: Connection, person_id: int, level: str, by: int,
                     now: datetime) -> bool:
     """A coordinator's choice of the route's level; False when it already was that level."""
     if await level_of(conn, person_id) == level:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
 from storage import catalog
+from storage.connection import Connection
 from storage.db import fetchone
 
 KEEP_FIELDS = ("full_name", "email", "locale", "timezone")
@@ -29,7 +28,7 @@ class LinkCode:
     account_id: int
 
 
-async def create_code(conn: aiosqlite.Connection, code: str, person_id: int, account_id: int,
+async def create_code(conn: Connection, code: str, person_id: int, account_id: int,
                       now: datetime, expires: datetime) -> None:
     """Store a new code; the person's earlier unused codes stop working."""
     await conn.execute("DELETE FROM link_codes WHERE person_id = ? AND used_at IS NULL", (person_id,))
@@ -39,7 +38,7 @@ async def create_code(conn: aiosqlite.Connection, code: str, person_id: int, acc
     )
 
 
-async def use_code(conn: aiosqlite.Connection, code: str, now: datetime) -> LinkCode | None:
+async def use_code(conn: Connection, code: str, now: datetime) -> LinkCode | None:
     """Spend a valid code (unused, not expired) and return it; None when it is not valid."""
     row = await fetchone(
         conn,
@@ -50,12 +49,12 @@ async def use_code(conn: aiosqlite.Connection, code: str, now: datetime) -> Link
     return LinkCode(row["code"], row["person_id"], row["account_id"]) if row else None
 
 
-async def person_columns(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
+async def person_columns(conn: Connection) -> list[tuple[str, str]]:
     """(table, column) of every column that refers to a person, except persons itself."""
     return await catalog.person_references(conn)
 
 
-async def _weight(conn: aiosqlite.Connection, columns: list[tuple[str, str]], person_id: int) -> int:
+async def _weight(conn: Connection, columns: list[tuple[str, str]], person_id: int) -> int:
     total = 0
     for table, column in columns:
         if table in ("accounts", "link_codes"):
@@ -65,7 +64,7 @@ async def _weight(conn: aiosqlite.Connection, columns: list[tuple[str, str]], pe
     return total
 
 
-async def merge(conn: aiosqlite.Connection, a: int, b: int, now: datetime) -> tuple[int, int]:
+async def merge(conn: Connection, a: int, b: int, now: datetime) -> tuple[int, int]:
     """Merge persons `a` and `b`; return (kept, merged away).
 
     The person with more history is kept (the older on a tie), so linking a fresh

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
+from storage.connection import Connection
 from storage.db import fetchall
 
 
-async def opened(conn: aiosqlite.Connection) -> dict[str, datetime]:
+async def opened(conn: Connection) -> dict[str, datetime]:
     rows = await fetchall(conn, "SELECT stage_id, opened_at FROM stage_openings")
     return {r["stage_id"]: from_iso(r["opened_at"]) for r in rows}
 
 
 async def record(
-    conn: aiosqlite.Connection, stage_id: str, now: datetime, by: int | None
+    conn: Connection, stage_id: str, now: datetime, by: int | None
 ) -> bool:
     """Open a stage once; False when it already was."""
     cur = await conn.execute(
@@ -26,7 +25,7 @@ async def record(
     return cur.rowcount > 0
 
 
-async def interns_not_told(conn: aiosqlite.Connection, stage_id: str) -> list[int]:
+async def interns_not_told(conn: Connection, stage_id: str) -> list[int]:
     """Interns with no status in this stage yet: the ones its opening has not reached."""
     rows = await fetchall(
         conn,

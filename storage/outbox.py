@@ -6,10 +6,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
 from bot.messages import Reply
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone
 
 
@@ -29,7 +28,7 @@ class OutboxRow:
     expires_at: datetime | None = None
 
 
-def _row(row: aiosqlite.Row) -> OutboxRow:
+def _row(row: Row) -> OutboxRow:
     expires = row["expires_at"]
     return OutboxRow(
         row["id"], row["idem_key"], row["person_id"], row["platform"], row["chat_ref"],
@@ -39,7 +38,7 @@ def _row(row: aiosqlite.Row) -> OutboxRow:
 
 
 async def enqueue(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     idem_key: str,
     person_id: int | None,
@@ -71,12 +70,12 @@ async def enqueue(
     return next((int(r[0]) for r in rows), None)
 
 
-async def get(conn: aiosqlite.Connection, row_id: int) -> OutboxRow | None:
+async def get(conn: Connection, row_id: int) -> OutboxRow | None:
     row = await fetchone(conn, "SELECT * FROM outbox WHERE id = ?", (row_id,))
     return _row(row) if row else None
 
 
-async def by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[OutboxRow]:
+async def by_ids(conn: Connection, ids: list[int]) -> list[OutboxRow]:
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
@@ -88,7 +87,7 @@ async def by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[OutboxRow]:
 
 
 async def claim(
-    conn: aiosqlite.Connection, ids: list[int], claimer: str, until: datetime
+    conn: Connection, ids: list[int], claimer: str, until: datetime
 ) -> list[OutboxRow]:
     """Claim the rows a handler just wrote, in its own transaction, for this instance to
     send at once: another instance's outbox loop leaves a claimed row alone until `until`."""
@@ -105,7 +104,7 @@ async def claim(
 
 
 async def claim_due(
-    conn: aiosqlite.Connection, now: datetime, claimer: str, until: datetime,
+    conn: Connection, now: datetime, claimer: str, until: datetime,
     limit: int, platform: str,
 ) -> list[OutboxRow]:
     """Claim up to `limit` due rows of one messenger for this instance, oldest first.
@@ -127,7 +126,7 @@ async def claim_due(
 
 
 async def due(
-    conn: aiosqlite.Connection, now: datetime, limit: int = 500, platform: str | None = None
+    conn: Connection, now: datetime, limit: int = 500, platform: str | None = None
 ) -> list[OutboxRow]:
     sql = "SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ?"
     params: list[object] = [to_iso(now)]
@@ -145,20 +144,20 @@ _SENT = (
 
 
 async def mark_sent(
-    conn: aiosqlite.Connection, row_id: int, now: datetime, message_ref: str | None
+    conn: Connection, row_id: int, now: datetime, message_ref: str | None
 ) -> None:
     await conn.execute(_SENT, (to_iso(now), message_ref, row_id))
 
 
 async def mark_sent_many(
-    conn: aiosqlite.Connection, sent: list[tuple[int, str | None]], now: datetime
+    conn: Connection, sent: list[tuple[int, str | None]], now: datetime
 ) -> None:
     """Mark rows sent in one statement batch (a VK call delivers up to 100 at once)."""
     await conn.executemany(_SENT, [(to_iso(now), ref, row_id) for row_id, ref in sent])
 
 
 async def mark_retry(
-    conn: aiosqlite.Connection, row_id: int, not_before: datetime, error: str
+    conn: Connection, row_id: int, not_before: datetime, error: str
 ) -> None:
     await conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ?, claimed_by = NULL,"
@@ -167,7 +166,7 @@ async def mark_retry(
     )
 
 
-async def cancel_expired(conn: aiosqlite.Connection, row_id: int) -> None:
+async def cancel_expired(conn: Connection, row_id: int) -> None:
     """A message that would only arrive too late (its event has begun) is not sent at all."""
     await conn.execute(
         "UPDATE outbox SET status = 'cancelled', error = 'expired before it could be sent'"
@@ -176,7 +175,7 @@ async def cancel_expired(conn: aiosqlite.Connection, row_id: int) -> None:
     )
 
 
-async def cancel(conn: aiosqlite.Connection, row_id: int, reason: str) -> None:
+async def cancel(conn: Connection, row_id: int, reason: str) -> None:
     """Drop a pending message that lost its point (the certificate it carries was revoked)."""
     await conn.execute(
         "UPDATE outbox SET status = 'cancelled', error = ? WHERE id = ? AND status = 'pending'",
@@ -185,7 +184,7 @@ async def cancel(conn: aiosqlite.Connection, row_id: int, reason: str) -> None:
 
 
 async def mark_final(
-    conn: aiosqlite.Connection, row_id: int, status: str, error: str
+    conn: Connection, row_id: int, status: str, error: str
 ) -> None:
     """End a message for good: `failed` after too many tries, `unreachable` when blocked."""
     await conn.execute(
@@ -205,7 +204,7 @@ class Status:
     error: str | None
 
 
-async def status_of(conn: aiosqlite.Connection, idem_key: str) -> Status | None:
+async def status_of(conn: Connection, idem_key: str) -> Status | None:
     row = await fetchone(
         conn,
         "SELECT status, attempts, not_before, sent_at, error FROM outbox WHERE idem_key = ?",
@@ -218,7 +217,7 @@ async def status_of(conn: aiosqlite.Connection, idem_key: str) -> Status | None:
                   from_iso(sent) if sent else None, row["error"])
 
 
-async def status_counts(conn: aiosqlite.Connection, key_prefix: str = "") -> dict[str, int]:
+async def status_counts(conn: Connection, key_prefix: str = "") -> dict[str, int]:
     rows = await fetchall(
         conn,
         "SELECT status, COUNT(*) AS n FROM outbox WHERE idem_key LIKE ? GROUP BY status",
@@ -227,7 +226,7 @@ async def status_counts(conn: aiosqlite.Connection, key_prefix: str = "") -> dic
     return {r["status"]: r["n"] for r in rows}
 
 
-async def held_count(conn: aiosqlite.Connection, key_prefix: str, now: datetime) -> int:
+async def held_count(conn: Connection, key_prefix: str, now: datetime) -> int:
     """Pending rows that wait for a later moment (a person's quiet hours, a paused send)."""
     row = await fetchone(
         conn, "SELECT COUNT(*) AS n FROM outbox WHERE idem_key LIKE ? AND status = 'pending'"
@@ -237,7 +236,7 @@ async def held_count(conn: aiosqlite.Connection, key_prefix: str, now: datetime)
 
 
 async def claim_update(
-    conn: aiosqlite.Connection, platform: str, update_ref: str, now: datetime
+    conn: Connection, platform: str, update_ref: str, now: datetime
 ) -> bool:
     """Record an update as handled; False when it already was (a messenger re-delivered it).
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.db import fetchall, fetchone
 from storage.stages import FINISHED
 
@@ -118,7 +117,7 @@ def _where(where: PeopleFilter) -> tuple[str, list[Any]]:
 
 
 async def people_page(
-    conn: aiosqlite.Connection, where: PeopleFilter, *, sort: str = "name", descending: bool = False,
+    conn: Connection, where: PeopleFilter, *, sort: str = "name", descending: bool = False,
     offset: int = 0, limit: int = 50,
 ) -> PeoplePage:
     condition, params = _where(where)
@@ -140,7 +139,7 @@ async def people_page(
     return page
 
 
-async def details(conn: aiosqlite.Connection, ids: list[int]) -> list[PersonRow]:
+async def details(conn: Connection, ids: list[int]) -> list[PersonRow]:
     """These people (in this order) with team, tutor, last activity and reachability."""
     if not ids:
         return []
@@ -161,14 +160,14 @@ async def details(conn: aiosqlite.Connection, ids: list[int]) -> list[PersonRow]
     return [found[i] for i in ids if i in found]
 
 
-async def is_intern(conn: aiosqlite.Connection, person_id: int) -> bool:
+async def is_intern(conn: Connection, person_id: int) -> bool:
     row = await fetchone(
         conn, "SELECT 1 AS x FROM persons p JOIN roles r ON r.person_id = p.id AND r.role = 'intern'"
         " WHERE p.id = ? AND p.deleted_at IS NULL", (person_id,))
     return row is not None
 
 
-async def statuses_of_many(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, dict[str, str]]:
+async def statuses_of_many(conn: Connection, ids: list[int]) -> dict[int, dict[str, str]]:
     """Each person's stage statuses (stage id -> status), for a page of people."""
     found: dict[int, dict[str, str]] = {i: {} for i in ids}
     if not ids:
@@ -181,7 +180,7 @@ async def statuses_of_many(conn: aiosqlite.Connection, ids: list[int]) -> dict[i
     return found
 
 
-async def teams_overview(conn: aiosqlite.Connection, tutor_id: int | None = None) -> list[TeamRow]:
+async def teams_overview(conn: Connection, tutor_id: int | None = None) -> list[TeamRow]:
     """Every team (or one tutor's) with its tutor and the number of its active members."""
     scope, params = ("WHERE t.tutor_id = ?", [tutor_id]) if tutor_id is not None else ("", [])
     rows = await fetchall(
@@ -194,14 +193,14 @@ async def teams_overview(conn: aiosqlite.Connection, tutor_id: int | None = None
     return [TeamRow(r["id"], r["name"], r["tutor_id"], int(r["size"])) for r in rows]
 
 
-async def without_team(conn: aiosqlite.Connection) -> int:
+async def without_team(conn: Connection) -> int:
     row = await fetchone(
         conn, "SELECT COUNT(*) AS n FROM persons p JOIN roles r ON r.person_id = p.id AND r.role = 'intern'"
         " WHERE p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM team_members m WHERE m.person_id = p.id)")
     return int(row["n"]) if row else 0
 
 
-async def team_stage_done(conn: aiosqlite.Connection) -> dict[tuple[int, str], int]:
+async def team_stage_done(conn: Connection) -> dict[tuple[int, str], int]:
     """(team, stage) -> members who finished that stage, in one pass for the per-team table."""
     marks = ",".join("?" * len(FINISHED))
     rows = await fetchall(

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import aiosqlite
-
 from storage.applications import Application
+from storage.connection import Connection
 from storage.db import fetchall, fetchone
 
 APPLICATION_STATUSES = ("pending", "approved", "rejected", "withdrawn")
@@ -59,7 +58,7 @@ def _contains(text: str) -> list[str]:
 
 
 async def applications_page(
-    conn: aiosqlite.Connection, columns: AppColumns, where: AppFilter, *, sort: str = "id",
+    conn: Connection, columns: AppColumns, where: AppFilter, *, sort: str = "id",
     descending: bool = False, offset: int = 0, limit: int = 50,
 ) -> AppPage:
     clauses: list[str] = []
@@ -103,11 +102,11 @@ async def applications_page(
     return page
 
 
-async def status_counts(conn: aiosqlite.Connection) -> dict[str, int]:
+async def status_counts(conn: Connection) -> dict[str, int]:
     rows = await fetchall(conn, "SELECT status, COUNT(*) AS n FROM applications GROUP BY status")
     return {r["status"]: int(r["n"]) for r in rows}
 
 
-async def outbox_pending(conn: aiosqlite.Connection) -> int:
+async def outbox_pending(conn: Connection) -> int:
     row = await fetchone(conn, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
     return int(row["n"]) if row else 0

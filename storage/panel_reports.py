@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.broadcasts import Broadcast, _broadcast
+from storage.connection import Connection
 from storage.db import fetchall, fetchone
 
 
@@ -18,7 +17,7 @@ class Applied:
     approved: int
 
 
-async def applied(conn: aiosqlite.Connection) -> Applied:
+async def applied(conn: Connection) -> Applied:
     """People who applied at all, and those whose application was approved (not deleted)."""
     row = await fetchone(
         conn,
@@ -29,7 +28,7 @@ async def applied(conn: aiosqlite.Connection) -> Applied:
     return Applied(int(row["applied"] or 0), int(row["approved"] or 0)) if row else Applied(0, 0)
 
 
-async def certified(conn: aiosqlite.Connection) -> set[int]:
+async def certified(conn: Connection) -> set[int]:
     """People holding a valid certificate."""
     rows = await fetchall(conn, "SELECT person_id FROM certificates WHERE status = 'valid'")
     return {r["person_id"] for r in rows if r["person_id"] is not None}
@@ -44,7 +43,7 @@ class SentBroadcast:
 
 
 async def broadcasts_page(
-    conn: aiosqlite.Connection, offset: int, limit: int
+    conn: Connection, offset: int, limit: int
 ) -> tuple[int, list[SentBroadcast]]:
     """Past broadcasts (drafts aside), newest first, with their messages counted by status.
 
@@ -64,7 +63,7 @@ async def broadcasts_page(
     return (int(total["n"]) if total else 0), found
 
 
-async def held(conn: aiosqlite.Connection, broadcast_id: int, now_iso: str) -> int:
+async def held(conn: Connection, broadcast_id: int, now_iso: str) -> int:
     """Messages of a broadcast waiting for a later moment (the recipient's night)."""
     row = await fetchone(
         conn, "SELECT COUNT(*) AS n FROM outbox WHERE idem_key >= ? AND idem_key < ?"
@@ -80,14 +79,14 @@ class Override:
     changed_at: str
 
 
-async def overrides(conn: aiosqlite.Connection) -> dict[tuple[str, str], Override]:
+async def overrides(conn: Connection) -> dict[tuple[str, str], Override]:
     """(kind, item) -> who last moved it and when (items never moved are absent)."""
     rows = await fetchall(conn, "SELECT item_kind, item_id, changed_by, changed_at FROM schedule_overrides")
     return {(r["item_kind"], r["item_id"]): Override(r["item_kind"], r["item_id"], r["changed_by"],
                                                      r["changed_at"]) for r in rows}
 
 
-async def planned_reminders(conn: aiosqlite.Connection) -> dict[tuple[str, str], int]:
+async def planned_reminders(conn: Connection) -> dict[tuple[str, str], int]:
     """(kind, item) -> reminders still planned for it (all slots, all people)."""
     rows = await fetchall(conn, "SELECT kind, ref, COUNT(*) AS n FROM reminders WHERE state = 'planned'"
                                 " GROUP BY kind, ref")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone, insert
 
 ROLES = ("intern", "tutor", "coordinator")
@@ -34,18 +33,18 @@ class Account:
     unreachable: bool
 
 
-def _person(row: aiosqlite.Row) -> Person:
+def _person(row: Row) -> Person:
     return Person(row["id"], row["full_name"], row["email"], row["locale"], row["timezone"])
 
 
-def _account(row: aiosqlite.Row) -> Account:
+def _account(row: Row) -> Account:
     return Account(
         row["id"], row["person_id"], row["platform"], row["user_ref"], row["chat_ref"],
         row["display_name"], row["language_code"], row["unreachable_at"] is not None,
     )
 
 
-async def find_account(conn: aiosqlite.Connection, platform: str, user_ref: str) -> Account | None:
+async def find_account(conn: Connection, platform: str, user_ref: str) -> Account | None:
     row = await fetchone(
         conn, "SELECT * FROM accounts WHERE platform = ? AND user_ref = ?", (platform, user_ref)
     )
@@ -53,7 +52,7 @@ async def find_account(conn: aiosqlite.Connection, platform: str, user_ref: str)
 
 
 async def ensure_account(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     now: datetime,
     *,
     platform: str,
@@ -91,14 +90,14 @@ async def ensure_account(
     )
 
 
-async def get_person(conn: aiosqlite.Connection, person_id: int) -> Person:
+async def get_person(conn: Connection, person_id: int) -> Person:
     row = await fetchone(conn, "SELECT * FROM persons WHERE id = ?", (person_id,))
     if row is None:
         raise KeyError(person_id)
     return _person(row)
 
 
-async def person_and_roles(conn: aiosqlite.Connection, person_id: int) -> tuple[Person, set[str]]:
+async def person_and_roles(conn: Connection, person_id: int) -> tuple[Person, set[str]]:
     """A person and their roles in one query: the core needs both for every update."""
     row = await fetchone(
         conn,
@@ -114,7 +113,7 @@ async def person_and_roles(conn: aiosqlite.Connection, person_id: int) -> tuple[
 _PERSON_FIELDS = {"full_name", "email", "locale", "timezone"}
 
 
-async def update_person(conn: aiosqlite.Connection, person_id: int, **fields: str | None) -> None:
+async def update_person(conn: Connection, person_id: int, **fields: str | None) -> None:
     unknown = set(fields) - _PERSON_FIELDS
     if unknown:
         raise ValueError(f"not person fields: {unknown}")
@@ -126,7 +125,7 @@ async def update_person(conn: aiosqlite.Connection, person_id: int, **fields: st
     )
 
 
-async def accounts_of(conn: aiosqlite.Connection, person_id: int) -> list[Account]:
+async def accounts_of(conn: Connection, person_id: int) -> list[Account]:
     """A person's accounts, the most recently used first: that is where we write."""
     rows = await fetchall(
         conn,
@@ -136,19 +135,19 @@ async def accounts_of(conn: aiosqlite.Connection, person_id: int) -> list[Accoun
     return [_account(r) for r in rows]
 
 
-async def mark_unreachable(conn: aiosqlite.Connection, account_id: int, now: datetime) -> None:
+async def mark_unreachable(conn: Connection, account_id: int, now: datetime) -> None:
     await conn.execute(
         "UPDATE accounts SET unreachable_at = ? WHERE id = ?", (to_iso(now), account_id)
     )
 
 
-async def roles_of(conn: aiosqlite.Connection, person_id: int) -> set[str]:
+async def roles_of(conn: Connection, person_id: int) -> set[str]:
     rows = await fetchall(conn, "SELECT role FROM roles WHERE person_id = ?", (person_id,))
     return {r["role"] for r in rows}
 
 
 async def grant_role(
-    conn: aiosqlite.Connection, person_id: int, role: str, now: datetime
+    conn: Connection, person_id: int, role: str, now: datetime
 ) -> bool:
     if role not in ROLES:
         raise ValueError(role)
@@ -159,14 +158,14 @@ async def grant_role(
     return cur.rowcount > 0
 
 
-async def revoke_role(conn: aiosqlite.Connection, person_id: int, role: str) -> bool:
+async def revoke_role(conn: Connection, person_id: int, role: str) -> bool:
     cur = await conn.execute(
         "DELETE FROM roles WHERE person_id = ? AND role = ?", (person_id, role)
     )
     return cur.rowcount > 0
 
 
-async def persons_with_role(conn: aiosqlite.Connection, role: str) -> list[int]:
+async def persons_with_role(conn: Connection, role: str) -> list[int]:
     rows = await fetchall(
         conn,
         "SELECT r.person_id FROM roles r JOIN persons p ON p.id = r.person_id"
@@ -177,7 +176,7 @@ async def persons_with_role(conn: aiosqlite.Connection, role: str) -> list[int]:
 
 
 async def find_account_by_chat(
-    conn: aiosqlite.Connection, platform: str, chat_ref: str
+    conn: Connection, platform: str, chat_ref: str
 ) -> Account | None:
     row = await fetchone(
         conn, "SELECT * FROM accounts WHERE platform = ? AND chat_ref = ? LIMIT 1",

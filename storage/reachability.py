@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.db import fetchall
 
 
@@ -17,7 +16,7 @@ class Unreachable:
     platforms: list[str]
 
 
-async def unreachable_interns(conn: aiosqlite.Connection) -> list[Unreachable]:
+async def unreachable_interns(conn: Connection) -> list[Unreachable]:
     """Active interns none of whose accounts takes messages any more."""
     rows = await fetchall(
         conn,

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone
 from storage.stages import FINISHED
 
@@ -47,14 +46,14 @@ class Reminder:
     state: str
 
 
-def _row(row: aiosqlite.Row) -> Reminder:
+def _row(row: Row) -> Reminder:
     return Reminder(
         row["id"], row["person_id"], row["kind"], row["ref"], row["slot"],
         from_iso(row["moment"]), from_iso(row["due_at"]), row["state"],
     )
 
 
-async def upsert(conn: aiosqlite.Connection, items: list[Planned]) -> None:
+async def upsert(conn: Connection, items: list[Planned]) -> None:
     """Store a plan; a row whose moment moved is planned afresh, others keep their state."""
     await conn.executemany(
         "INSERT INTO reminders(person_id, kind, ref, slot, moment, due_at) VALUES (?, ?, ?, ?, ?, ?)"
@@ -71,7 +70,7 @@ async def upsert(conn: aiosqlite.Connection, items: list[Planned]) -> None:
     )
 
 
-async def due(conn: aiosqlite.Connection, now: datetime, limit: int = 500) -> list[Reminder]:
+async def due(conn: Connection, now: datetime, limit: int = 500) -> list[Reminder]:
     rows = await fetchall(
         conn,
         "SELECT * FROM reminders WHERE state = 'planned' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
@@ -81,7 +80,7 @@ async def due(conn: aiosqlite.Connection, now: datetime, limit: int = 500) -> li
 
 
 async def finish(
-    conn: aiosqlite.Connection, reminder_id: int, state: str, now: datetime, note: str = ""
+    conn: Connection, reminder_id: int, state: str, now: datetime, note: str = ""
 ) -> None:
     if state not in STATES or state == "planned":
         raise ValueError(state)
@@ -91,13 +90,13 @@ async def finish(
     )
 
 
-async def reschedule(conn: aiosqlite.Connection, reminder_id: int, due_at: datetime) -> None:
+async def reschedule(conn: Connection, reminder_id: int, due_at: datetime) -> None:
     await conn.execute(
         "UPDATE reminders SET due_at = ? WHERE id = ?", (to_iso(due_at), reminder_id)
     )
 
 
-async def of_person(conn: aiosqlite.Connection, person_id: int) -> list[Reminder]:
+async def of_person(conn: Connection, person_id: int) -> list[Reminder]:
     rows = await fetchall(
         conn, "SELECT * FROM reminders WHERE person_id = ? ORDER BY due_at, id", (person_id,)
     )
@@ -114,7 +113,7 @@ class Line:
     people: int
 
 
-async def planned_lines(conn: aiosqlite.Connection) -> list[Line]:
+async def planned_lines(conn: Connection) -> list[Line]:
     """Every planned reminder, one line per (kind, item, slot), soonest first.
 
     A reminder "48 h before" is due at one moment for everyone, while "the morning of the
@@ -131,7 +130,7 @@ async def planned_lines(conn: aiosqlite.Connection) -> list[Line]:
     ]
 
 
-async def unplanned_interns(conn: aiosqlite.Connection, limit: int = 200) -> list[int]:
+async def unplanned_interns(conn: Connection, limit: int = 200) -> list[int]:
     """Interns with no plan yet (just approved, or given the role) or a new time zone."""
     rows = await fetchall(
         conn,
@@ -145,13 +144,13 @@ async def unplanned_interns(conn: aiosqlite.Connection, limit: int = 200) -> lis
     return [r["person_id"] for r in rows]
 
 
-async def planned_people(conn: aiosqlite.Connection) -> list[int]:
+async def planned_people(conn: Connection) -> list[int]:
     rows = await fetchall(conn, "SELECT person_id FROM reminder_plans ORDER BY person_id")
     return [r["person_id"] for r in rows]
 
 
 async def mark_planned(
-    conn: aiosqlite.Connection, person_id: int, timezone: str | None, now: datetime
+    conn: Connection, person_id: int, timezone: str | None, now: datetime
 ) -> None:
     await conn.execute(
         "INSERT INTO reminder_plans(person_id, timezone, planned_at) VALUES (?, ?, ?)"
@@ -168,7 +167,7 @@ class Recipient:
     """Still an intern and not deleted: otherwise their reminders are cancelled."""
 
 
-async def recipients(conn: aiosqlite.Connection, person_ids: list[int]) -> dict[int, Recipient]:
+async def recipients(conn: Connection, person_ids: list[int]) -> dict[int, Recipient]:
     if not person_ids:
         return {}
     marks = ",".join("?" * len(person_ids))
@@ -182,7 +181,7 @@ async def recipients(conn: aiosqlite.Connection, person_ids: list[int]) -> dict[
     return {r["id"]: Recipient(r["timezone"], bool(r["active"])) for r in rows}
 
 
-async def zones(conn: aiosqlite.Connection, person_ids: list[int]) -> dict[int, str | None]:
+async def zones(conn: Connection, person_ids: list[int]) -> dict[int, str | None]:
     found: dict[int, str | None] = {}
     for start in range(0, len(person_ids), 500):
         chunk = person_ids[start:start + 500]
@@ -194,14 +193,14 @@ async def zones(conn: aiosqlite.Connection, person_ids: list[int]) -> dict[int, 
     return found
 
 
-async def last_seen(conn: aiosqlite.Connection, person_id: int) -> datetime | None:
+async def last_seen(conn: Connection, person_id: int) -> datetime | None:
     row = await fetchone(
         conn, "SELECT MAX(last_seen_at) AS seen FROM accounts WHERE person_id = ?", (person_id,)
     )
     return from_iso(row["seen"]) if row and row["seen"] else None
 
 
-async def schedule_changes(conn: aiosqlite.Connection, since: str) -> list[tuple[str, str, str]]:
+async def schedule_changes(conn: Connection, since: str) -> list[tuple[str, str, str]]:
     """Timetable overrides changed after `since` (an ISO stamp): (kind, item id, changed_at)."""
     rows = await fetchall(
         conn,
@@ -211,7 +210,7 @@ async def schedule_changes(conn: aiosqlite.Connection, since: str) -> list[tuple
     return [(r["item_kind"], r["item_id"], r["changed_at"]) for r in rows]
 
 
-async def resolve_settled(conn: aiosqlite.Connection, now: datetime) -> int:
+async def resolve_settled(conn: Connection, now: datetime) -> int:
     """Close the overdue/silent flags this feature raised once their reason is gone.
 
     Overdue: the stage got finished after all. Silent: the intern has written since.

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection
 from storage.db import fetchone
 from storage.erasure import BLANK_BODY
 
@@ -22,7 +21,7 @@ BATCH = 2000
 than in one long write that would hold the database from the chat."""
 
 
-async def blank_old_bodies(conn: aiosqlite.Connection, *, before: datetime, limit: int = BATCH) -> int:
+async def blank_old_bodies(conn: Connection, *, before: datetime, limit: int = BATCH) -> int:
     """Blank up to `limit` finished rows created before `before`; return how many."""
     marks = ", ".join("?" for _ in FINISHED)
     cursor = await conn.execute(
@@ -33,7 +32,7 @@ async def blank_old_bodies(conn: aiosqlite.Connection, *, before: datetime, limi
     return cursor.rowcount or 0
 
 
-async def unblanked_before(conn: aiosqlite.Connection, before: datetime) -> int:
+async def unblanked_before(conn: Connection, before: datetime) -> int:
     """How many finished rows older than `before` still hold a body (for tests and status)."""
     marks = ", ".join("?" for _ in FINISHED)
     row = await fetchone(

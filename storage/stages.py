@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection
 from storage.db import fetchall, fetchone
 
 STATUSES = ("open", "submitted", "returned", "accepted", "done", "skipped")
@@ -15,7 +14,7 @@ FINISHED = ("submitted", "accepted", "done", "skipped")
 
 
 async def set_status(
-    conn: aiosqlite.Connection, person_id: int, stage_id: str, status: str, now: datetime
+    conn: Connection, person_id: int, stage_id: str, status: str, now: datetime
 ) -> None:
     if status not in STATUSES:
         raise ValueError(status)
@@ -27,7 +26,7 @@ async def set_status(
     )
 
 
-async def status(conn: aiosqlite.Connection, person_id: int, stage_id: str) -> str | None:
+async def status(conn: Connection, person_id: int, stage_id: str) -> str | None:
     row = await fetchone(
         conn, "SELECT status FROM stage_status WHERE person_id = ? AND stage_id = ?",
         (person_id, stage_id),
@@ -35,14 +34,14 @@ async def status(conn: aiosqlite.Connection, person_id: int, stage_id: str) -> s
     return row["status"] if row else None
 
 
-async def statuses_of(conn: aiosqlite.Connection, person_id: int) -> dict[str, str]:
+async def statuses_of(conn: Connection, person_id: int) -> dict[str, str]:
     rows = await fetchall(
         conn, "SELECT stage_id, status FROM stage_status WHERE person_id = ?", (person_id,)
     )
     return {r["stage_id"]: r["status"] for r in rows}
 
 
-async def counts(conn: aiosqlite.Connection) -> dict[tuple[str, str], int]:
+async def counts(conn: Connection) -> dict[tuple[str, str], int]:
     rows = await fetchall(
         conn,
         "SELECT s.stage_id, s.status, COUNT(*) AS n FROM stage_status s"

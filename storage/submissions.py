@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.clock import to_iso
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone, insert
 
 OPEN_FOR_REVIEW = "submitted"
@@ -44,7 +43,7 @@ def person_owner(person_id: int) -> str:
     return f"p:{person_id}"
 
 
-def _submission(row: aiosqlite.Row) -> Submission:
+def _submission(row: Row) -> Submission:
     return Submission(
         row["id"], row["stage_id"], row["owner"], row["team_id"], row["person_id"], row["version"],
         json.loads(row["items"]), row["minutes"], row["status"], row["comment"],
@@ -53,7 +52,7 @@ def _submission(row: aiosqlite.Row) -> Submission:
 
 
 async def create(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     stage_id: str,
     owner: str,
@@ -79,12 +78,12 @@ async def create(
     )
 
 
-async def get(conn: aiosqlite.Connection, submission_id: int) -> Submission | None:
+async def get(conn: Connection, submission_id: int) -> Submission | None:
     row = await fetchone(conn, "SELECT * FROM submissions WHERE id = ?", (submission_id,))
     return _submission(row) if row else None
 
 
-async def latest(conn: aiosqlite.Connection, stage_id: str, owner: str) -> Submission | None:
+async def latest(conn: Connection, stage_id: str, owner: str) -> Submission | None:
     row = await fetchone(
         conn,
         "SELECT * FROM submissions WHERE stage_id = ? AND owner = ? ORDER BY version DESC LIMIT 1",
@@ -93,7 +92,7 @@ async def latest(conn: aiosqlite.Connection, stage_id: str, owner: str) -> Submi
     return _submission(row) if row else None
 
 
-async def history(conn: aiosqlite.Connection, stage_id: str, owner: str) -> list[Submission]:
+async def history(conn: Connection, stage_id: str, owner: str) -> list[Submission]:
     rows = await fetchall(
         conn, "SELECT * FROM submissions WHERE stage_id = ? AND owner = ? ORDER BY version",
         (stage_id, owner),
@@ -102,7 +101,7 @@ async def history(conn: aiosqlite.Connection, stage_id: str, owner: str) -> list
 
 
 async def review(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     submission_id: int,
     status: str,
     reviewer: int,
@@ -120,7 +119,7 @@ async def review(
     return cur.rowcount > 0
 
 
-async def waiting_for_tutor(conn: aiosqlite.Connection, tutor_id: int) -> list[Submission]:
+async def waiting_for_tutor(conn: Connection, tutor_id: int) -> list[Submission]:
     """Versions waiting for review from this tutor's teams and their members, oldest first."""
     rows = await fetchall(
         conn,

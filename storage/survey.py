@@ -11,10 +11,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from scenarios.models import Programme
 from scenarios.stage_work import survey_stage
+from storage.connection import Connection
 from storage.db import fetchall
 
 
@@ -37,7 +36,7 @@ class SurveyResult:
 
 
 async def aggregate(
-    conn: aiosqlite.Connection, programme: Programme, stage_id: str | None = None,
+    conn: Connection, programme: Programme, stage_id: str | None = None,
     *, among: Collection[int] | None = None,
 ) -> SurveyResult:
     """Counts and means for scales, counts for choices, every free text, per question.

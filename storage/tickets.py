@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
 from bot.messages import FileInfo
+from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone, insert
 
 STATUSES = ("open", "taken", "answered", "closed", "escalated")
@@ -50,7 +49,7 @@ def _at(value: str | None) -> datetime | None:
     return from_iso(value) if value else None
 
 
-def _ticket(row: aiosqlite.Row) -> Ticket:
+def _ticket(row: Row) -> Ticket:
     return Ticket(
         row["id"], row["intern_id"], row["team_id"], row["tutor_id"], row["status"],
         row["stage_id"], row["step"], row["question"], from_iso(row["created_at"]),
@@ -59,7 +58,7 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
     )
 
 
-def _message(row: aiosqlite.Row) -> TicketMessage:
+def _message(row: Row) -> TicketMessage:
     file = None
     if row["file_id"]:
         file = FileInfo(kind=row["file_kind"], file_id=row["file_id"], name=row["file_name"],
@@ -69,7 +68,7 @@ def _message(row: aiosqlite.Row) -> TicketMessage:
 
 
 async def create(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     intern_id: int,
     team_id: int | None,
@@ -88,13 +87,13 @@ async def create(
     )
 
 
-async def get(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+async def get(conn: Connection, ticket_id: int) -> Ticket | None:
     row = await fetchone(conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
     return _ticket(row) if row else None
 
 
 async def add_message(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     ticket_id: int,
     author_id: int,
     author_role: str,
@@ -117,14 +116,14 @@ async def add_message(
     )
 
 
-async def messages(conn: aiosqlite.Connection, ticket_id: int) -> list[TicketMessage]:
+async def messages(conn: Connection, ticket_id: int) -> list[TicketMessage]:
     rows = await fetchall(
         conn, "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
     )
     return [_message(r) for r in rows]
 
 
-async def first_message(conn: aiosqlite.Connection, ticket_id: int) -> TicketMessage | None:
+async def first_message(conn: Connection, ticket_id: int) -> TicketMessage | None:
     row = await fetchone(
         conn, "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id LIMIT 1", (ticket_id,)
     )
@@ -134,7 +133,7 @@ async def first_message(conn: aiosqlite.Connection, ticket_id: int) -> TicketMes
 # --- state changes: each guards on the current status, so a stale button does nothing ----
 
 
-async def take(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -> bool:
+async def take(conn: Connection, ticket_id: int, now: datetime) -> bool:
     cur = await conn.execute(
         "UPDATE tickets SET status = 'taken', taken_at = COALESCE(taken_at, ?)"
         " WHERE id = ? AND status IN ('open', 'escalated')",
@@ -143,7 +142,7 @@ async def take(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -> boo
     return cur.rowcount > 0
 
 
-async def answered(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -> bool:
+async def answered(conn: Connection, ticket_id: int, now: datetime) -> bool:
     stamp = to_iso(now)
     cur = await conn.execute(
         "UPDATE tickets SET status = 'answered', waiting_since = NULL,"
@@ -154,7 +153,7 @@ async def answered(conn: aiosqlite.Connection, ticket_id: int, now: datetime) ->
     return cur.rowcount > 0
 
 
-async def follow_up(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -> bool:
+async def follow_up(conn: Connection, ticket_id: int, now: datetime) -> bool:
     """The intern wrote again: the ticket waits for an answer once more (keeps its tutor)."""
     cur = await conn.execute(
         "UPDATE tickets SET waiting_since = COALESCE(waiting_since, ?), closed_at = NULL,"
@@ -167,7 +166,7 @@ async def follow_up(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -
     return cur.rowcount > 0
 
 
-async def close(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -> bool:
+async def close(conn: Connection, ticket_id: int, now: datetime) -> bool:
     cur = await conn.execute(
         "UPDATE tickets SET status = 'closed', closed_at = ?, waiting_since = NULL"
         " WHERE id = ? AND status != 'closed'",
@@ -177,7 +176,7 @@ async def close(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -> bo
 
 
 async def escalate(
-    conn: aiosqlite.Connection, ticket_id: int, reason: str, now: datetime
+    conn: Connection, ticket_id: int, reason: str, now: datetime
 ) -> int | None:
     """Mark a ticket escalated; return its escalation number (None if it was not active)."""
     row = await fetchone(
@@ -191,7 +190,7 @@ async def escalate(
 
 
 async def reassign(
-    conn: aiosqlite.Connection, ticket_id: int, tutor_id: int, now: datetime
+    conn: Connection, ticket_id: int, tutor_id: int, now: datetime
 ) -> bool:
     """A new tutor: the ticket is open again and the "not taken" clock restarts."""
     cur = await conn.execute(
@@ -206,7 +205,7 @@ async def reassign(
 # --- lists ----------------------------------------------------------------------------
 
 
-async def move_intern(conn: aiosqlite.Connection, intern_id: int, team_id: int) -> list[Ticket]:
+async def move_intern(conn: Connection, intern_id: int, team_id: int) -> list[Ticket]:
     """The intern changed team: their unclosed tickets belong to the new one. Returns those
     still with a tutor (not escalated), for the caller to hand to the new team's tutor."""
     await conn.execute(
@@ -216,16 +215,16 @@ async def move_intern(conn: aiosqlite.Connection, intern_id: int, team_id: int) 
     return await _with_tutor(conn, "intern_id", intern_id)
 
 
-async def unclosed_of_team(conn: aiosqlite.Connection, team_id: int) -> list[Ticket]:
+async def unclosed_of_team(conn: Connection, team_id: int) -> list[Ticket]:
     """Tickets of a team still with its tutor (not closed, not with the coordinators)."""
     return await _with_tutor(conn, "team_id", team_id)
 
 
-async def unclosed_of_tutor(conn: aiosqlite.Connection, tutor_id: int) -> list[Ticket]:
+async def unclosed_of_tutor(conn: Connection, tutor_id: int) -> list[Ticket]:
     return await _with_tutor(conn, "tutor_id", tutor_id)
 
 
-async def _with_tutor(conn: aiosqlite.Connection, column: str, value: int) -> list[Ticket]:
+async def _with_tutor(conn: Connection, column: str, value: int) -> list[Ticket]:
     """Unclosed tickets not with the coordinators, of one intern, team or tutor, oldest first."""
     rows = await fetchall(
         conn,
@@ -236,7 +235,7 @@ async def _with_tutor(conn: aiosqlite.Connection, column: str, value: int) -> li
     return [_ticket(r) for r in rows]
 
 
-async def of_tutor(conn: aiosqlite.Connection, tutor_id: int) -> list[Ticket]:
+async def of_tutor(conn: Connection, tutor_id: int) -> list[Ticket]:
     """A tutor's queue: what still needs them, oldest first."""
     rows = await fetchall(
         conn,
@@ -247,7 +246,7 @@ async def of_tutor(conn: aiosqlite.Connection, tutor_id: int) -> list[Ticket]:
     return [_ticket(r) for r in rows]
 
 
-async def active(conn: aiosqlite.Connection) -> list[Ticket]:
+async def active(conn: Connection) -> list[Ticket]:
     """Everything not yet answered: escalated first, then oldest first."""
     rows = await fetchall(
         conn,
@@ -258,7 +257,7 @@ async def active(conn: aiosqlite.Connection) -> list[Ticket]:
 
 
 async def escalation_candidates(
-    conn: aiosqlite.Connection, assigned_before: datetime, waiting_before: datetime
+    conn: Connection, assigned_before: datetime, waiting_before: datetime
 ) -> list[Ticket]:
     """Not yet escalated nor answered, and past the plain-hours deadline of either clock.
 
@@ -274,7 +273,7 @@ async def escalation_candidates(
     return [_ticket(r) for r in rows]
 
 
-async def count_unclosed_of_intern(conn: aiosqlite.Connection, intern_id: int) -> int:
+async def count_unclosed_of_intern(conn: Connection, intern_id: int) -> int:
     row = await fetchone(
         conn,
         "SELECT COUNT(*) AS n FROM tickets WHERE intern_id = ?"
@@ -284,7 +283,7 @@ async def count_unclosed_of_intern(conn: aiosqlite.Connection, intern_id: int) -
     return int(row["n"]) if row else 0
 
 
-async def first_answer_seconds(conn: aiosqlite.Connection) -> list[float]:
+async def first_answer_seconds(conn: Connection) -> list[float]:
     rows = await fetchall(
         conn,
         "SELECT ROUND((julianday(first_answer_at) - julianday(created_at)) * 86400) AS s"
@@ -293,12 +292,12 @@ async def first_answer_seconds(conn: aiosqlite.Connection) -> list[float]:
     return [float(r["s"]) for r in rows]
 
 
-async def counts_by_status(conn: aiosqlite.Connection) -> dict[str, int]:
+async def counts_by_status(conn: Connection) -> dict[str, int]:
     rows = await fetchall(conn, "SELECT status, COUNT(*) AS n FROM tickets GROUP BY status")
     return {r["status"]: r["n"] for r in rows}
 
 
-async def counts_by_tutor(conn: aiosqlite.Connection) -> list[tuple[int | None, str, int]]:
+async def counts_by_tutor(conn: Connection) -> list[tuple[int | None, str, int]]:
     rows = await fetchall(
         conn,
         "SELECT tutor_id, status, COUNT(*) AS n FROM tickets"
@@ -309,7 +308,7 @@ async def counts_by_tutor(conn: aiosqlite.Connection) -> list[tuple[int | None, 
 
 
 async def ticket_of_message(
-    conn: aiosqlite.Connection, platform: str, chat_ref: str, person_id: int, message_ref: str
+    conn: Connection, platform: str, chat_ref: str, person_id: int, message_ref: str
 ) -> int | None:
     """The ticket a sent message belonged to, found by the messenger's message id.
 
@@ -328,7 +327,7 @@ async def ticket_of_message(
     return int(head) if head.isdigit() else None
 
 
-async def count_waiting(conn: aiosqlite.Connection, intern_ids: set[int]) -> int:
+async def count_waiting(conn: Connection, intern_ids: set[int]) -> int:
     """Tickets of these interns still waiting for staff (answered ones wait for the intern)."""
     if not intern_ids:
         return 0

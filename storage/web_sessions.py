@@ -6,9 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
+from storage.connection import Connection
 from storage.db import fetchone
 
 
@@ -25,7 +24,7 @@ class Session:
 
 
 async def create_session(
-    conn: aiosqlite.Connection, secret: str, person_id: int, csrf: str, via: str,
+    conn: Connection, secret: str, person_id: int, csrf: str, via: str,
     now: datetime, expires_at: datetime,
 ) -> None:
     await conn.execute("DELETE FROM web_sessions WHERE expires_at <= ?", (to_iso(now),))
@@ -36,7 +35,7 @@ async def create_session(
     )
 
 
-async def session(conn: aiosqlite.Connection, secret: str, now: datetime) -> Session | None:
+async def session(conn: Connection, secret: str, now: datetime) -> Session | None:
     row = await fetchone(
         conn, "SELECT * FROM web_sessions WHERE token_hash = ? AND expires_at > ?",
         (digest(secret), to_iso(now)),
@@ -46,12 +45,12 @@ async def session(conn: aiosqlite.Connection, secret: str, now: datetime) -> Ses
     return Session(row["person_id"], row["csrf"], row["via"], from_iso(row["expires_at"]))
 
 
-async def end_session(conn: aiosqlite.Connection, secret: str) -> None:
+async def end_session(conn: Connection, secret: str) -> None:
     await conn.execute("DELETE FROM web_sessions WHERE token_hash = ?", (digest(secret),))
 
 
 async def create_login_token(
-    conn: aiosqlite.Connection, secret: str, person_id: int, now: datetime, expires_at: datetime
+    conn: Connection, secret: str, person_id: int, now: datetime, expires_at: datetime
 ) -> None:
     await conn.execute("DELETE FROM web_login_tokens WHERE expires_at <= ?", (to_iso(now),))
     await conn.execute(
@@ -61,7 +60,7 @@ async def create_login_token(
     )
 
 
-async def use_login_token(conn: aiosqlite.Connection, secret: str, now: datetime) -> int | None:
+async def use_login_token(conn: Connection, secret: str, now: datetime) -> int | None:
     """The person the link signs in, once: the same UPDATE marks it used, so two clicks
     racing each other cannot both succeed."""
     row = await fetchone(
@@ -73,7 +72,7 @@ async def use_login_token(conn: aiosqlite.Connection, secret: str, now: datetime
     return int(row["person_id"]) if row else None
 
 
-async def login_token_usable(conn: aiosqlite.Connection, secret: str, now: datetime) -> bool:
+async def login_token_usable(conn: Connection, secret: str, now: datetime) -> bool:
     row = await fetchone(
         conn, "SELECT 1 FROM web_login_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
         (digest(secret), to_iso(now)),

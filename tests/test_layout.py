@@ -128,6 +128,19 @@ def test_only_messengers_import_a_messenger_library() -> None:
     assert not bad, _shown(bad)
 
 
+DATABASE_DRIVERS = ("aiosqlite", "asyncpg", "sqlite3")
+
+
+def test_only_storage_touches_a_database_driver() -> None:
+    """Features and handlers get storage.connection.Connection, never one driver's type, so
+    the same code runs on the SQLite file and on PostgreSQL."""
+    bad = [
+        i for i in IMPORTS
+        if any(_in(i.target, lib) for lib in DATABASE_DRIVERS) and not _in(i.source, "storage")
+    ]
+    assert not bad, _shown(bad)
+
+
 def test_nothing_but_the_entry_point_imports_messengers() -> None:
     bad = [
         i for i in IMPORTS

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
-import aiosqlite
 from aiohttp import web
 
 from handlers.tickets import cards, staff, writing
 from handlers.tickets.escalation import answer_deadline, take_deadline, zone_of
 from handlers.tickets.staff import STAFF
 from storage import tickets
+from storage.connection import Connection
 from storage.tickets import Ticket
 from web.acting import PanelCtx, act, read_ctx
 from web.panel import Panel
@@ -29,7 +29,7 @@ def register(panel: Panel) -> None:
     panel.form("/tickets/{id}/answer", partial(answer_ticket, panel), STAFF)
 
 
-async def deadline(panel: Panel, conn: aiosqlite.Connection, ticket: Ticket) -> datetime | None:
+async def deadline(panel: Panel, conn: Connection, ticket: Ticket) -> datetime | None:
     """When this ticket rises to the coordinators unless someone acts (the escalation job's rules)."""
     if ticket.status == "escalated" or ticket.tutor_id is None:
         return None

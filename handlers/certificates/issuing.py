@@ -22,8 +22,6 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
-
 from bot.context import notify
 from bot.messages import OutFile, Reply
 from bot.services import Services
@@ -33,6 +31,7 @@ from scenarios.models import Programme, pick
 from storage import certificates, outbox
 from storage.certificates import CHAT_KEY, MAIL_KEY, Candidate, Issued
 from storage.completion import passed
+from storage.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def eligible(programme: Programme, who: Candidate) -> bool:
 
 # -- issuing -----------------------------------------------------------------------------------
 async def issue(
-    conn: aiosqlite.Connection, services: Services, who: Candidate, now: datetime, *,
+    conn: Connection, services: Services, who: Candidate, now: datetime, *,
     by: int | None = None, replacing: Issued | None = None, written: list[int] | None = None,
 ) -> Issued:
     cert = services.programme.certificate
@@ -92,7 +91,7 @@ async def issue(
 
 
 async def send(
-    conn: aiosqlite.Connection, services: Services, issued: Issued, now: datetime, *,
+    conn: Connection, services: Services, issued: Issued, now: datetime, *,
     again: bool = False, channels: Sequence[str] = ("chat", "mail"), email: str | None = None,
     written: list[int] | None = None,
 ) -> None:
@@ -123,7 +122,7 @@ async def send(
         )
 
 
-async def _key(conn: aiosqlite.Connection, prefix: str, number: str, again: bool) -> str:
+async def _key(conn: Connection, prefix: str, number: str, again: bool) -> str:
     if not again:
         return prefix + number
     channel = "mail" if prefix == MAIL_KEY else "chat"
@@ -139,7 +138,7 @@ def _verify_hint(services: Services, number: str) -> str:
 
 
 async def after_change(
-    conn: aiosqlite.Connection, services: Services, person_id: int, now: datetime,
+    conn: Connection, services: Services, person_id: int, now: datetime,
     written: list[int] | None = None,
 ) -> Issued | None:
     """Call after anything that may make a person eligible or change their name or e-mail.
@@ -203,7 +202,7 @@ def issue_all_later(services: Services, by: int | None) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def revoke(conn: aiosqlite.Connection, number: str, now: datetime, by: int | None) -> bool:
+async def revoke(conn: Connection, number: str, now: datetime, by: int | None) -> bool:
     """Revoked: /verify says so, and messages not yet sent with it are dropped at delivery."""
     return await certificates.revoke(conn, number, now, by)
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
 from storage import certificates
+from storage.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +32,7 @@ def clean(number: str) -> str:
     return number.strip().lstrip("№#").strip().strip("«»\"'").rstrip(".").strip()
 
 
-async def lookup(conn: aiosqlite.Connection, number: str) -> Verification | None:
+async def lookup(conn: Connection, number: str) -> Verification | None:
     text = clean(number)
     if not text or len(text) > 64:
         return None

@@ -8,11 +8,10 @@ whose latest account is on that messenger). Deleted people are never included.
 
 from __future__ import annotations
 
-import aiosqlite
-
 from scenarios.models import Programme
 from scenarios.stage_work import survey_stage
 from storage import cohort, persons, teams
+from storage.connection import Connection
 from storage.db import fetchall
 from storage.stages import FINISHED
 
@@ -28,7 +27,7 @@ def valid(spec: str, programme: Programme) -> bool:
     return kind == "platform" and bool(arg)
 
 
-async def resolve(conn: aiosqlite.Connection, programme: Programme, spec: str) -> list[int]:
+async def resolve(conn: Connection, programme: Programme, spec: str) -> list[int]:
     """Person ids, sorted; an unknown spec resolves to nobody rather than everybody."""
     if not valid(spec, programme):
         return []
@@ -67,6 +66,6 @@ async def resolve(conn: aiosqlite.Connection, programme: Programme, spec: str) -
     return [p for p in interns if p in on_platform]
 
 
-async def platforms(conn: aiosqlite.Connection) -> list[str]:
+async def platforms(conn: Connection) -> list[str]:
     rows = await fetchall(conn, "SELECT DISTINCT platform FROM accounts ORDER BY platform")
     return [r["platform"] for r in rows]

@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.local_time import quiet_until, zone_of
 from bot.services import Services
 from handlers.coordination import coordinator_time, placeholders
 from storage import flags
 from storage import reminders as reminder_store
+from storage.connection import Connection
 
 
 @dataclass(slots=True)
@@ -37,7 +36,7 @@ class Analysis:
 
 
 async def analyse(
-    conn: aiosqlite.Connection, services: Services, body: str, recipients: list[int],
+    conn: Connection, services: Services, body: str, recipients: list[int],
     at: datetime, now: datetime,
 ) -> Analysis:
     """Render for everyone (PlaceholderError when the text fails for someone) and count."""

@@ -12,8 +12,6 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.context import Ctx, notify
 from bot.keyboards import grid
 from bot.local_time import quiet_until, zone_of
@@ -26,6 +24,7 @@ from scenarios.stage_work import survey_stage
 from storage import broadcasts, dialogs, flags, outbox, teams
 from storage import reminders as reminder_store
 from storage.broadcasts import Broadcast
+from storage.connection import Connection
 from storage.dialogs import Dialog
 
 COORDINATOR = {"coordinator"}
@@ -173,7 +172,7 @@ def _zone(ctx: Ctx) -> ZoneInfo:
 
 
 async def render_for(
-    conn: aiosqlite.Connection, services: Services, body: str, recipients: list[int], now: datetime
+    conn: Connection, services: Services, body: str, recipients: list[int], now: datetime
 ) -> dict[int, str]:
     """Each recipient's text in their language; PlaceholderError when the template fails."""
     programme = services.programme
@@ -296,7 +295,7 @@ async def send(ctx: Ctx, draft: Broadcast, *, scheduled: bool, urgent: bool = Fa
 
 
 async def fan_out(
-    conn: aiosqlite.Connection, services: Services, item: Broadcast, now: datetime,
+    conn: Connection, services: Services, item: Broadcast, now: datetime,
     rendered: dict[int, str] | None = None,
 ) -> bool:
     """Write the next batch of a broadcast's messages; True when none is left to write.

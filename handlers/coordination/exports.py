@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
 from bot.context import Ctx
 from bot.i18n import Texts
@@ -33,6 +31,7 @@ from scenarios.stage_work import survey_stage
 from storage import certificates, cohort, levels
 from storage import survey as survey_results
 from storage.completion import passed
+from storage.connection import Connection, Row
 from storage.db import fetchall
 
 Cell = str | int | float | None
@@ -53,7 +52,7 @@ def _label(prompt: str) -> str:
 
 
 async def collect(
-    conn: aiosqlite.Connection, programme: Programme, texts: Texts, lang: str
+    conn: Connection, programme: Programme, texts: Texts, lang: str
 ) -> list[Sheet]:
     def t(key: str, **params: Any) -> str:
         return texts.get(lang, f"export.{key}", **params)
@@ -154,7 +153,7 @@ async def collect(
     return sheets
 
 
-async def _registry(conn: aiosqlite.Connection, texts: Texts, lang: str, zone: ZoneInfo) -> Sheet:
+async def _registry(conn: Connection, texts: Texts, lang: str, zone: ZoneInfo) -> Sheet:
     """Every certificate ever issued, replaced and revoked ones too: numbers stay answerable."""
     def c(key: str) -> str:
         return texts.get(lang, f"cert.export.{key}")
@@ -278,7 +277,7 @@ def _split(listed: str | None) -> list[str]:
     return sorted(x for x in (listed or "").split(",") if x)
 
 
-def _name(row: aiosqlite.Row | None) -> str | None:
+def _name(row: Row | None) -> str | None:
     return row["full_name"] or f"#{row['id']}" if row is not None else None
 
 

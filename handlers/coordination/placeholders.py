@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 from jinja2 import StrictUndefined, Template, TemplateAssertionError, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -23,6 +22,7 @@ from bot.people import names
 from handlers.internship import timetable
 from scenarios.models import Programme, pick
 from storage import stages
+from storage.connection import Connection
 from storage.db import fetchall
 
 KNOWN = (
@@ -154,7 +154,7 @@ class Plan:
     events: list[tuple[datetime, str]]
 
 
-async def plan(conn: aiosqlite.Connection, programme: Programme) -> Plan:
+async def plan(conn: Connection, programme: Programme) -> Plan:
     deadlines = []
     for stage in programme.stages[1:]:
         moment = await timetable.stage_deadline(conn, programme, stage.id)
@@ -165,7 +165,7 @@ async def plan(conn: aiosqlite.Connection, programme: Programme) -> Plan:
 
 
 async def values_for(
-    conn: aiosqlite.Connection, programme: Programme, when: Plan, person_id: int, now: datetime,
+    conn: Connection, programme: Programme, when: Plan, person_id: int, now: datetime,
     lang: str,
 ) -> dict[str, str]:
     """What each placeholder means for one person, times in their own time zone."""
@@ -178,7 +178,7 @@ CHUNK = 500
 
 
 async def values_for_many(
-    conn: aiosqlite.Connection, programme: Programme, when: Plan, person_ids: list[int], now: datetime,
+    conn: Connection, programme: Programme, when: Plan, person_ids: list[int], now: datetime,
     default_lang: str,
 ) -> dict[int, tuple[dict[str, str], str]]:
     """Every person's values and language, read with a few queries per 500 people.

@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from bot.context import Ctx
 from bot.keyboards import grid
 from bot.messages import Button, OutFile, Reply
@@ -28,6 +26,7 @@ from scenarios.stage_work import survey_stage
 from storage import cohort, levels, teams, tickets
 from storage import reminders as reminder_rows
 from storage import survey as survey_results
+from storage.connection import Connection
 from storage.db import fetchall
 from storage.stages import FINISHED
 
@@ -65,7 +64,7 @@ def register(s: Services) -> None:
 
 
 async def collect(
-    conn: aiosqlite.Connection, programme: Programme, now: datetime, people: list[int]
+    conn: Connection, programme: Programme, now: datetime, people: list[int]
 ) -> Progress:
     report = Progress(people)
     scope = set(people)

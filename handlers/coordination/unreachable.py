@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.context import notify
 from bot.local_time import after_quiet_hours, zone_of
 from bot.messages import Reply
 from bot.people import names
 from bot.services import Services
 from storage import attention, persons, reachability, teams
+from storage.connection import Connection
 
 KIND = "unreachable"
 
@@ -44,7 +43,7 @@ async def watch(services: Services, now: datetime) -> int:
 
 
 async def _tell(
-    conn: aiosqlite.Connection, services: Services, item: reachability.Unreachable, now: datetime
+    conn: Connection, services: Services, item: reachability.Unreachable, now: datetime
 ) -> int:
     person = await persons.get_person(conn, item.person_id)
     name = (await names(conn, [item.person_id]))[item.person_id]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import aiosqlite
-
 from bot.i18n import Texts
 from bot.messages import Button, Reply
 from bot.services import Services
@@ -17,11 +15,12 @@ from scenarios.engine import shown
 from scenarios.models import Form, pick
 from storage import applications
 from storage.applications import Application
+from storage.connection import Connection
 
 CardBuilder = Callable[[str], Reply]
 
 
-async def card(conn: aiosqlite.Connection, services: Services, app_id: int) -> CardBuilder:
+async def card(conn: Connection, services: Services, app_id: int) -> CardBuilder:
     """A builder of the coordinator's view of one application, in their language."""
     app = await applications.get(conn, app_id)
     assert app is not None

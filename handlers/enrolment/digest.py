@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.context import Ctx, notify
 from bot.messages import Button, Reply
 from bot.services import Services
@@ -23,6 +21,7 @@ from handlers.enrolment import application_card
 from handlers.enrolment.application_card import CardBuilder
 from storage import application_digests, applications, persons
 from storage.application_digests import Window
+from storage.connection import Connection
 
 
 def register(s: Services) -> None:
@@ -42,7 +41,7 @@ async def announce(ctx: Ctx, app_id: int) -> None:
         await ctx.notify(coordinator, f"app:{app_id}:new:{coordinator}", build)
 
 
-async def _window_for(conn: aiosqlite.Connection, now: datetime, span: timedelta) -> int | None:
+async def _window_for(conn: Connection, now: datetime, span: timedelta) -> int | None:
     """The open window a new application waits in; None when it should be told at once
     (a window then opens from now)."""
     last = await application_digests.latest(conn)
@@ -57,7 +56,7 @@ async def _window_for(conn: aiosqlite.Connection, now: datetime, span: timedelta
     return None
 
 
-async def _digest_time(conn: aiosqlite.Connection, window: Window) -> datetime | None:
+async def _digest_time(conn: Connection, window: Window) -> datetime | None:
     """When the window's digest went (or goes, if the job has not run yet) out; None if it
     had nothing to say, so the spell after it was quiet."""
     if window.sent_at is not None:
@@ -74,7 +73,7 @@ async def close_due(s: Services, now: datetime) -> int:
     return written
 
 
-async def _close(conn: aiosqlite.Connection, s: Services, window: Window, now: datetime) -> int:
+async def _close(conn: Connection, s: Services, window: Window, now: datetime) -> int:
     ids = await application_digests.waiting(conn, window.id)
     if not await application_digests.mark_sent(conn, window.id, now, len(ids)):
         return 0

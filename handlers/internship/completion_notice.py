@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.context import notify
 from bot.messages import Reply
 from bot.services import Services
 from handlers.certificates import issuing as certificates
 from storage.completion import record_if_complete
+from storage.connection import Connection
 
 
 async def after_change(
-    conn: aiosqlite.Connection, services: Services, person_id: int, now: datetime,
+    conn: Connection, services: Services, person_id: int, now: datetime,
     written: list[int] | None = None,
 ) -> None:
     """Call after any status change that may complete the programme for this person.

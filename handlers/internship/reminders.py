@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.clock import to_iso
 from bot.context import notify
 from bot.local_time import (
@@ -38,6 +36,7 @@ from scenarios.timespec import parse_duration, same_wall_clock
 from storage import attention, levels, outbox, persons, stages, teams
 from storage import flags as flag_store
 from storage import reminders as store
+from storage.connection import Connection
 from storage.reminders import Planned, Reminder
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class Moments:
     """Stages whose deadline each intern meets by their own clock."""
 
 
-async def moments(conn: aiosqlite.Connection, programme: Programme) -> Moments:
+async def moments(conn: Connection, programme: Programme) -> Moments:
     events = {e.id: await timetable.event_start(conn, programme, e.id) for e in programme.events}
     deadlines: dict[str, datetime] = {}
     opens: dict[str, datetime | None] = {}
@@ -131,7 +130,7 @@ def plan_for(
 
 
 async def plan_people(
-    conn: aiosqlite.Connection, s: Services, person_ids: list[int], now: datetime,
+    conn: Connection, s: Services, person_ids: list[int], now: datetime,
     only: set[tuple[str, str]] | None = None,
 ) -> int:
     """(Re-)plan these people; rows of a moved item get the new moment and are due again.
@@ -156,7 +155,7 @@ async def plan_people(
 
 
 async def _keep_what_was_said(
-    conn: aiosqlite.Connection, person_id: int, at: Moments, plan: list[Planned]
+    conn: Connection, person_id: int, at: Moments, plan: list[Planned]
 ) -> list[Planned]:
     """A new time zone moves a local deadline's moment but not its wall-clock time: what
     was already sent about it said the same words, so it is not planned (and sent) again."""
@@ -166,7 +165,7 @@ async def _keep_what_was_said(
 
 
 async def follow_schedule_changes(
-    conn: aiosqlite.Connection, s: Services, now: datetime,
+    conn: Connection, s: Services, now: datetime,
     items: set[tuple[str, str]] | None = None,
 ) -> int:
     """Re-plan everyone's rows of moved items: the ones given, or those changed since last seen."""
@@ -204,7 +203,7 @@ async def tick(s: Services, now: datetime) -> int:
 class Acting:
     """One batch of due rows inside one transaction: decide, write the outbox, record why."""
 
-    def __init__(self, conn: aiosqlite.Connection, s: Services, now: datetime) -> None:
+    def __init__(self, conn: Connection, s: Services, now: datetime) -> None:
         self.conn, self.s, self.now = conn, s, now
         self.texts = s.texts
         self.rules = s.programme.reminders

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import aiosqlite
-
 from bot.context import Ctx
 from bot.messages import Button, Reply
 from bot.services import Services
@@ -18,17 +16,18 @@ from scenarios.diagnostic import END, START
 from scenarios.models import Programme, Stage, pick
 from scenarios.routes import on_route, personal
 from storage import forms, levels, stages
+from storage.connection import Connection
 from storage.forms import FormProgress
 
 SITTING = {START: "start", END: "end"}
 """Button words of the two sittings (`dg|go|start`, `dg|go|end`)."""
 
 
-async def level(conn: aiosqlite.Connection, person_id: int) -> str | None:
+async def level(conn: Connection, person_id: int) -> str | None:
     return await levels.level_of(conn, person_id)
 
 
-async def stage_for(conn: aiosqlite.Connection, programme: Programme, person_id: int,
+async def stage_for(conn: Connection, programme: Programme, person_id: int,
                     stage: Stage) -> Stage | None:
     """The stage as this intern sees it, or None when it is not on their route."""
     mine = await level(conn, person_id)
@@ -52,11 +51,11 @@ async def my_route(ctx: Ctx, chosen: list[Stage]) -> list[Stage]:
     return [personal(programme, s, mine) for s in chosen if on_route(programme, s, mine)]
 
 
-async def sitting_of(conn: aiosqlite.Connection, person_id: int, which: str) -> FormProgress | None:
+async def sitting_of(conn: Connection, person_id: int, which: str) -> FormProgress | None:
     return await forms.get(conn, person_id, which)
 
 
-async def pending_sitting(conn: aiosqlite.Connection, programme: Programme, person_id: int) -> str | None:
+async def pending_sitting(conn: Connection, programme: Programme, person_id: int) -> str | None:
     """The sitting offered to this intern and not yet sent: the entry one once it is due
     (after approval, or with its stage), the exit one once its stage reached them."""
     diagnostic = programme.diagnostic

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.context import Ctx, notify
 from bot.local_time import local, quiet_until, zone_of
 from bot.messages import Button, Reply
@@ -21,6 +19,7 @@ from scenarios.models import Stage, pick
 from scenarios.routes import on_route, personal
 from scenarios.stage_work import action_key, announcement_key, later_stages, needs_work
 from storage import levels, openings, persons, stages
+from storage.connection import Connection
 
 COORDINATOR = {"coordinator"}
 
@@ -49,7 +48,7 @@ async def open_due(services: Services, now: datetime) -> int:
 
 
 async def announce(
-    conn: aiosqlite.Connection, services: Services, stage_id: str, now: datetime,
+    conn: Connection, services: Services, stage_id: str, now: datetime,
     written: list[int] | None = None,
 ) -> int:
     """Send an opened stage's announcement to every intern not yet told of it."""

@@ -12,16 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.clock import from_iso, to_iso
 from bot.local_time import zone_of
 from scenarios.models import Programme
 from scenarios.timespec import same_wall_clock
+from storage.connection import Connection
 from storage.db import fetchone
 
 
-async def _override(conn: aiosqlite.Connection, kind: str, item_id: str) -> datetime | None:
+async def _override(conn: Connection, kind: str, item_id: str) -> datetime | None:
     row = await fetchone(
         conn, "SELECT moment FROM schedule_overrides WHERE item_kind = ? AND item_id = ?",
         (kind, item_id),
@@ -29,13 +28,13 @@ async def _override(conn: aiosqlite.Connection, kind: str, item_id: str) -> date
     return from_iso(row["moment"]) if row else None
 
 
-async def event_start(conn: aiosqlite.Connection, programme: Programme, event_id: str) -> datetime:
+async def event_start(conn: Connection, programme: Programme, event_id: str) -> datetime:
     moved = await _override(conn, "event", event_id)
     return moved or programme.moment(programme.event(event_id).starts_at)
 
 
 async def stage_deadline(
-    conn: aiosqlite.Connection, programme: Programme, stage_id: str, zone: ZoneInfo | None = None
+    conn: Connection, programme: Programme, stage_id: str, zone: ZoneInfo | None = None
 ) -> datetime | None:
     """The deadline; for a local one (`local: true`) and a person's `zone`, their own moment.
 
@@ -65,7 +64,7 @@ def intern_zone(programme: Programme, timezone: str | None) -> ZoneInfo:
 
 
 async def stage_opens(
-    conn: aiosqlite.Connection, programme: Programme, stage_id: str
+    conn: Connection, programme: Programme, stage_id: str
 ) -> datetime | None:
     moved = await _override(conn, "opens", stage_id)
     if moved:
@@ -75,7 +74,7 @@ async def stage_opens(
 
 
 async def move(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     kind: str,
     item_id: str,
     moment: datetime,

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import aiosqlite
-
 from bot.clock import from_iso
 from bot.i18n import Texts
 from bot.people import names
@@ -21,6 +19,7 @@ from scenarios.models import Programme, pick
 from scenarios.routes import completion_for
 from storage import bank, cohort, forms, levels
 from storage.completion import passed
+from storage.connection import Connection
 from storage.levels import LevelRow
 
 Cell = str | int | float | None
@@ -45,7 +44,7 @@ def _mark(programme: Programme, row: LevelRow | None) -> str:
 
 
 async def sheets(
-    conn: aiosqlite.Connection, programme: Programme, texts: Texts, lang: str, interns: list[int],
+    conn: Connection, programme: Programme, texts: Texts, lang: str, interns: list[int],
     people: dict[int, Any], statuses: dict[tuple[int, str], str],
 ) -> list[Rows]:
     def t(key: str, **params: Any) -> str:
@@ -128,7 +127,7 @@ def _report(
     return ("report", t("sheet.report"), header, table)
 
 
-async def _bank(conn: aiosqlite.Connection, programme: Programme, texts: Texts, lang: str,
+async def _bank(conn: Connection, programme: Programme, texts: Texts, lang: str,
                 t: Callable[..., str]) -> Rows:
     header = [t("col.id"), t("col.topic"), t("col.cohort"), t("col.work"), t("col.line"), t("col.level"),
               t("col.team"), t("col.authors"), t("col.exemplary"), t("col.hidden"), t("col.published"),

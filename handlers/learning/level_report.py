@@ -11,8 +11,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import aiosqlite
-
 from bot.context import Ctx
 from bot.messages import OutFile, Reply
 from handlers.coordination import charts
@@ -23,6 +21,7 @@ from scenarios.stage_work import survey_stage
 from storage import levels
 from storage import survey as survey_results
 from storage.completion import passed
+from storage.connection import Connection
 from storage.levels import LevelRow
 
 NONE = "-"
@@ -68,7 +67,7 @@ def change(diagnostic: Diagnostic, row: LevelRow | None) -> int | None:
 
 
 async def collect(
-    conn: aiosqlite.Connection, programme: Programme, people: list[int],
+    conn: Connection, programme: Programme, people: list[int],
     statuses: dict[tuple[int, str], str], *, survey: bool = True,
 ) -> LevelReport | None:
     diagnostic = programme.diagnostic

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.i18n import Texts
 from bot.messages import Button, OutFile, Reply
 from bot.services import Services
 from handlers.internship.menu import status_text
 from scenarios.models import Programme, pick
 from storage import dialogs, forms, persons, stages, teams, tickets
+from storage.connection import Connection
 from storage.tickets import Ticket, TicketMessage
 
 Build = Callable[[str], Reply]
@@ -32,7 +31,7 @@ messenger reply to the text part would not find its ticket."""
 STATUS_ICON = {"open": "🆕", "taken": "👀", "answered": "💬", "closed": "✅", "escalated": "🔺"}
 
 
-async def person_label(conn: aiosqlite.Connection, person_id: int | None) -> str:
+async def person_label(conn: Connection, person_id: int | None) -> str:
     """A name for the staff's eyes: the full name, else the messenger name, else a number."""
     if person_id is None:
         return "—"
@@ -46,7 +45,7 @@ async def person_label(conn: aiosqlite.Connection, person_id: int | None) -> str
 
 
 async def where(
-    conn: aiosqlite.Connection, programme: Programme, person_id: int
+    conn: Connection, programme: Programme, person_id: int
 ) -> tuple[str | None, str | None]:
     """The intern's current stage and step: the form they are filling in, else the first
     stage still waiting for them, else the last one they touched."""
@@ -73,7 +72,7 @@ def _previous(dialog: dialogs.Dialog) -> dialogs.Dialog | None:
 
 
 async def _form_step(
-    conn: aiosqlite.Connection, programme: Programme, person_id: int, stage_id: str
+    conn: Connection, programme: Programme, person_id: int, stage_id: str
 ) -> str | None:
     form = programme.stage(stage_id).form if _has_stage(programme, stage_id) else None
     if form is None:
@@ -109,7 +108,7 @@ def duration(texts: Texts, lang: str, delta: timedelta) -> str:
     return texts.get(lang, "tickets.duration_minutes", minutes=mins)
 
 
-async def file_platform_of(conn: aiosqlite.Connection, person_id: int) -> str | None:
+async def file_platform_of(conn: Connection, person_id: int) -> str | None:
     """Where a notice to this person will go (the same choice `notify` makes)."""
     accounts = await persons.accounts_of(conn, person_id)
     reachable = [a for a in accounts if not a.unreachable] or accounts
@@ -185,7 +184,7 @@ def staff_buttons(texts: Texts, lang: str, ticket_id: int, *, coordinator: bool,
 
 
 async def staff_card(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     services: Services,
     ticket: Ticket,
     reader_id: int,
@@ -245,7 +244,7 @@ async def staff_card(
 
 
 async def answer_for_intern(
-    conn: aiosqlite.Connection, services: Services, ticket: Ticket, message: TicketMessage
+    conn: Connection, services: Services, ticket: Ticket, message: TicketMessage
 ) -> Parts:
     """The staff's answer, quoting the question, with "that helped" / "ask again"."""
     texts = services.texts
@@ -271,7 +270,7 @@ async def answer_for_intern(
 
 
 async def follow_up_for_staff(
-    conn: aiosqlite.Connection, services: Services, ticket: Ticket, message: TicketMessage,
+    conn: Connection, services: Services, ticket: Ticket, message: TicketMessage,
     reader_id: int,
 ) -> Parts:
     """An intern's further message inside a ticket, for the tutor (or a coordinator)."""

@@ -13,14 +13,13 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import aiosqlite
-
 from bot.context import notify
 from bot.local_time import after_quiet_hours
 from bot.services import Services
 from bot.working_hours import working_deadline
 from handlers.tickets import cards
 from storage import persons, tickets
+from storage.connection import Connection
 from storage.tickets import Ticket
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ def register(s: Services) -> None:
     s.scheduler.add("ticket_escalation", escalate_due)
 
 
-async def zone_of(conn: aiosqlite.Connection, services: Services, person_id: int) -> ZoneInfo:
+async def zone_of(conn: Connection, services: Services, person_id: int) -> ZoneInfo:
     person = await persons.get_person(conn, person_id)
     if person.timezone:
         try:
@@ -43,7 +42,7 @@ async def zone_of(conn: aiosqlite.Connection, services: Services, person_id: int
 
 
 async def staff_not_before(
-    conn: aiosqlite.Connection, services: Services, person_id: int, now: datetime
+    conn: Connection, services: Services, person_id: int, now: datetime
 ) -> datetime | None:
     """Staff are not woken at night: a notice written in quiet hours waits for the morning."""
     zone = await zone_of(conn, services, person_id)
@@ -64,7 +63,7 @@ def answer_deadline(ticket: Ticket, services: Services) -> datetime | None:
 
 
 async def due_reason(
-    conn: aiosqlite.Connection, services: Services, ticket: Ticket, now: datetime,
+    conn: Connection, services: Services, ticket: Ticket, now: datetime,
     zones: dict[int, ZoneInfo],
 ) -> str | None:
     """Why the ticket must escalate now, if it must; `zones` caches tutors' zones per tick."""
@@ -83,7 +82,7 @@ async def due_reason(
 
 
 async def escalate(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     services: Services,
     ticket_id: int,
     reason: str,

@@ -56,7 +56,8 @@ class App:
     async def start(self, *, background: bool = True) -> App:
         programme = self._programme or load_programme(self.settings.program_file)
         db = make_database(self.settings.database_url, self.settings.database_path,
-                           busy_timeout_ms=self.settings.database_busy_timeout_ms)
+                           busy_timeout_ms=self.settings.database_busy_timeout_ms,
+                           pool_size=self.settings.database_pool_size)
         await db.open()
         texts = Texts(default=self.settings.default_locale)
         services = Services(self.settings, programme, texts, self.clock, db)

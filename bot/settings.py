@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/internbot.sqlite3")
     database_url: str = Field(default="", repr=False)
     """postgresql://user:password@host:5432/db selects PostgreSQL; empty: the SQLite file."""
+    database_pool_size: int = Field(default=8, ge=1, le=100)
+    """PostgreSQL connections per instance: transactions of different chats run side by side."""
     database_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
     instance_name: str = Field(default_factory=lambda: socket.gethostname() or "bot")
     """This process among several on one database; stable across restarts, so a restarted

@@ -87,12 +87,14 @@ async def one_chat_at_a_time(conn: Connection, key: str) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
 
 
-def make_database(url: str, path: Path | str, *, busy_timeout_ms: int = 5000) -> Database:
+def make_database(
+    url: str, path: Path | str, *, busy_timeout_ms: int = 5000, pool_size: int = 8
+) -> Database:
     """PostgreSQL when a postgresql:// URL is given, else the SQLite file at `path`."""
     if url:
         from storage.pg import PgDatabase
 
-        return PgDatabase(url)
+        return PgDatabase(url, pool_size=pool_size)
     from storage.db import Database as SqliteDatabase
 
     return SqliteDatabase(path, busy_timeout_ms=busy_timeout_ms)

@@ -114,9 +114,10 @@ class Intern:
         return time.perf_counter()
 
 
-async def phase(interns: int, think: float, seed: int = 8) -> dict[str, float]:
+async def phase(interns: int, think: float, seed: int = 8, **overrides: object) -> dict[str, float]:
+    """One phase on a fresh database; `overrides` are settings (bench_postgres gives `database_url`)."""
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
-        app, messenger = await start_app(Path(folder))
+        app, messenger = await start_app(Path(folder), **overrides)
         app.s.router.command("bench_reflection", open_reflection)
         rng = random.Random(seed)
         latencies: list[float] = []

@@ -49,8 +49,11 @@ def bench_settings(folder: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
 
 
-async def start_app(folder: Path, *, background: bool = False) -> tuple[App, RecordingMessenger]:
-    app = await App(bench_settings(folder)).start(background=background)
+async def start_app(
+    folder: Path, *, background: bool = False, **overrides: object
+) -> tuple[App, RecordingMessenger]:
+    """`overrides` are settings (e.g. `database_url`): the same workload on another setup."""
+    app = await App(bench_settings(folder, **overrides)).start(background=background)
     messenger = RecordingMessenger()
     app.s.delivery.register(messenger)
     return app, messenger

@@ -19,6 +19,9 @@ BENCHMARKS: list[str] = [
     "bench.bench_scheduler",
     "bench.bench_broadcast",
     "bench.bench_applications",
+    "bench.bench_certificates",
+    "bench.bench_panel",
+    "bench.bench_postgres",
 ]
 
 
@@ -29,6 +32,10 @@ class Figure:
     pending: str = ""
     """Why the figure may be missing: what has to land before a benchmark can measure it."""
 
+
+NEEDS_POSTGRES = (
+    "pending a PostgreSQL server to measure on (BENCH_DATABASE_URL, TEST_DATABASE_URL or 127.0.0.1:5432/test)"
+)
 
 FIGURES: dict[str, Figure] = {
     "engine_updates_per_s": Figure(
@@ -99,5 +106,50 @@ FIGURES: dict[str, Figure] = {
         "MiB",
         "peak resident memory of that process while 10,000 outbox rows are written with "
         "bot.context.notify and delivered by Delivery through the real adapters over HTTP",
+    ),
+    "certificates_3000_seconds": Figure(
+        "s", "3,000 eligible interns: certificates issued (numbers, registry rows, chat and e-mail "
+        "outbox rows) and every PDF drawn and stored, from the coordinator's confirmation on",
+    ),
+    "certificates_peak_rss_mb": Figure(
+        "MiB", "peak RSS of the bot's process during those 3,000 certificates (the drawing's worker "
+        "processes are in details as certificates_worker_peak_rss_mb)",
+    ),
+    "panel_applications_3000_p95_ms": Figure(
+        "ms", "95th percentile of the server's time for the web panel's /applications page with "
+        "3,000 applications (first page, sorted by name, filtered by region, page 40, all statuses "
+        "by region), a signed-in coordinator over HTTP; goal < 300 ms",
+    ),
+    "panel_people_3000_p95_ms": Figure(
+        "ms", "95th percentile of the server's time for the panel's /people page with 3,000 interns in "
+        "teams of 15 (first page, by last activity, a name search, page 40, a stage filter by team); "
+        "goal < 300 ms",
+    ),
+    "panel_progress_3000_p95_ms": Figure(
+        "ms", "95th percentile of the server's time for the panel's /progress page (funnel, stages, "
+        "teams, overdue, levels as inline SVG) for the same 3,000 interns; goal < 300 ms",
+    ),
+    "engine_p99_ms_panel_load": Figure(
+        "ms", "the chat engine's p99 (Core.handle to replies delivered) for 200 interns offering "
+        "~200 updates/s while 20 panel users in another process reload /applications and /tickets "
+        "without pause; goal < 50 ms",
+    ),
+    "pg_engine_updates_per_s": Figure(
+        "updates/s", "the engine_updates_per_s workload (2,000 interns, application and survey, "
+        "saturated) on PostgreSQL (DATABASE_URL, a fresh schema); goal: at least half the SQLite rate "
+        "(measured beside it in the same run: details)",
+        pending=NEEDS_POSTGRES,
+    ),
+    "pg_engine_p99_ms": Figure(
+        "ms", "the engine_p99_ms workload (the same interns offering ~1,050 updates/s, p99 of "
+        "Core.handle to replies delivered over the steady part) on PostgreSQL; goal < 50 ms",
+        pending=NEEDS_POSTGRES,
+    ),
+    "two_instances_broadcast_per_s": Figure(
+        "messages/s", "an urgent broadcast to 10,000 Telegram interns delivered by two `python -m bot run` "
+        "instances on one PostgreSQL database, both up before it is queued, to the fake Bot API "
+        "enforcing 30 messages/s: first to last delivered message; goal ≥ 28/s with no 429 "
+        "(the 429 count and each instance's share in details)",
+        pending=NEEDS_POSTGRES,
     ),
 }

@@ -92,3 +92,16 @@ def test_result_file_has_every_figure_and_says_which_are_pending(
 def run() -> dict[str, object]:
     """A stand-in benchmark for the runner test above."""
     return {"engine_updates_per_s": 1.0, "smoke_extra_ms": 2.0}
+
+
+async def test_postgres_bench_runs_the_engine_and_two_instances(pg_url: str) -> None:
+    """pg_url only for its policy (skipped without PostgreSQL, failed under CI): the bench
+    creates a database of its own on the same server."""
+    from bench import bench_postgres
+    from tests.conftest import PG_SERVER
+
+    figures = await bench_postgres.run(interns=6, paced_rate=1_000_000, recipients=40, server=PG_SERVER)
+    assert figures["pg_engine_updates"] == 6 * len(bench_engine.SCRIPT)
+    assert figures["pg_engine_updates_per_s"] > 0 and figures["pg_engine_p99_ms"] > 0  # type: ignore[operator]
+    assert figures["two_instances_recipients"] == 40 and figures["two_instances_429_count"] == 0
+    assert sum(figures["two_instances_sent_by"].values()) == 40  # type: ignore[attr-defined]

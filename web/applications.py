@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -22,6 +21,7 @@ from storage import panel_queries
 from storage.panel_queries import APPLICATION_STATUSES, SORTS, AppColumns, AppFilter
 from web.acting import PanelCtx, act
 from web.panel import Panel
+from web.table import bounded_int, link, navigation
 from web.viewer import Viewer
 
 PAGE_SIZE = 50
@@ -53,10 +53,6 @@ def _date(raw: str) -> date | None:
         return None
 
 
-def _int(raw: str, default: int, low: int, high: int) -> int:
-    return min(max(int(raw), low), high) if raw.isdigit() and len(raw) < 9 else default
-
-
 def query_of(params: MultiDictProxy[str]) -> dict[str, str]:
     """The table's state as it travels in links and forms (unknown values dropped)."""
     status = params.get("status", "pending")
@@ -69,13 +65,8 @@ def query_of(params: MultiDictProxy[str]) -> dict[str, str]:
         "until": params.get("until", "") if _date(params.get("until", "")) else "",
         "sort": sort if sort in SORTS else "id",
         "dir": "desc" if params.get("dir") == "desc" else "asc",
-        "page": str(_int(params.get("page", ""), 1, 1, 100_000)),
+        "page": str(bounded_int(params.get("page", ""), 1, 1, 100_000)),
     }
-
-
-def link(query: dict[str, str], **changes: str) -> str:
-    merged = {**query, **changes}
-    return "/applications?" + urlencode({k: v for k, v in merged.items() if v})
 
 
 async def show(panel: Panel, request: web.Request, viewer: Viewer) -> web.Response:
@@ -99,16 +90,11 @@ async def show(panel: Panel, request: web.Request, viewer: Viewer) -> web.Respon
         "status": app.status,
         "reason": app.reason or "",
     } for app in found.rows]
-    first = (page - 1) * PAGE_SIZE + 1
-    sorts = {key: link(query, sort=key, page="1",
-                       dir="desc" if query["sort"] == key and query["dir"] == "asc" else "asc")
-             for key in SORTS}
+    nav = navigation("/applications", query, SORTS, page=page, page_size=PAGE_SIZE, shown=len(rows),
+                     total=found.total)
     return await panel.render(
         request, viewer, "applications.html", rows=rows, total=found.total, query=query, cols=cols,
-        statuses=APPLICATION_STATUSES, sorts=sorts, first=first, last=first + len(rows) - 1,
-        previous=link(query, page=str(page - 1)) if page > 1 else None,
-        next=link(query, page=str(page + 1)) if first + len(rows) - 1 < found.total else None,
-        back=link(query),
+        statuses=APPLICATION_STATUSES, back=link("/applications", query), **nav,
     )
 
 

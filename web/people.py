@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -32,6 +31,7 @@ from storage import levels, panel_people, persons, stages, teams
 from storage.panel_people import PEOPLE_SORTS, STATES, PeopleFilter, PersonRow
 from web.acting import PanelCtx, act
 from web.panel import Panel
+from web.table import bounded_int, navigation
 from web.viewer import Viewer
 
 PAGE_SIZE = 50
@@ -45,10 +45,6 @@ def register(panel: Panel) -> None:
     panel.form("/people/{id:\\d+}/move", partial(move_person, panel), COORDINATOR)
     panel.form("/people/teams/{id:\\d+}/tutor", partial(set_tutor, panel), COORDINATOR)
     panel.form("/people/teams/new", partial(create_team, panel), COORDINATOR)
-
-
-def _int(raw: str, default: int, low: int, high: int) -> int:
-    return min(max(int(raw), low), high) if raw.isdigit() and len(raw) < 9 else default
 
 
 def query_of(params: MultiDictProxy[str], programme: Programme) -> dict[str, str]:
@@ -65,13 +61,8 @@ def query_of(params: MultiDictProxy[str], programme: Programme) -> dict[str, str
         "state": state if state in STATES else "",
         "sort": sort if sort in PEOPLE_SORTS else "name",
         "dir": "desc" if params.get("dir") == "desc" else "asc",
-        "page": str(_int(params.get("page", ""), 1, 1, 100_000)),
+        "page": str(bounded_int(params.get("page", ""), 1, 1, 100_000)),
     }
-
-
-def link(query: dict[str, str], **changes: str) -> str:
-    merged = {**query, **changes}
-    return "/people?" + urlencode({k: v for k, v in merged.items() if v})
 
 
 def viewer_zone(panel: Panel, viewer: Viewer) -> ZoneInfo:
@@ -140,17 +131,13 @@ async def show(panel: Panel, request: web.Request, viewer: Viewer) -> web.Respon
         team_list = await panel_people.teams_overview(conn, None if coordinator else viewer.person.id)
         tutor_ids = await persons.persons_with_role(conn, "tutor") if coordinator else []
         tutor_names = await names(conn, tutor_ids)
-    first = (page - 1) * PAGE_SIZE + 1
-    sorts = {key: link(query, sort=key, page="1",
-                       dir="desc" if query["sort"] == key and query["dir"] == "asc" else "asc")
-             for key in PEOPLE_SORTS}
+    nav = navigation("/people", query, PEOPLE_SORTS, page=page, page_size=PAGE_SIZE, shown=len(rows),
+                     total=found.total)
     return await panel.render(
-        request, viewer, "people.html", rows=rows, total=found.total, query=query, sorts=sorts,
+        request, viewer, "people.html", rows=rows, total=found.total, query=query,
         teams=team_list, tutors=sorted(tutor_names.items(), key=lambda kv: kv[1]), coordinator=coordinator,
         stages=[(s.id, pick(s.title, viewer.lang)) for s in programme.stages[1:]], states=STATES,
-        first=first, last=first + len(rows) - 1,
-        previous=link(query, page=str(page - 1)) if page > 1 else None,
-        next=link(query, page=str(page + 1)) if first + len(rows) - 1 < found.total else None,
+        **nav,
         filtered=any(query[k] for k in ("q", "team", "tutor", "reach", "stage", "state")),
     )
 

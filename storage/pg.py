@@ -187,6 +187,7 @@ class PgConnection:
     def __init__(self, raw: asyncpg.Connection) -> None:
         self.raw = raw
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+        self._names = 0
 
     @property
     def in_transaction(self) -> bool:
@@ -195,7 +196,12 @@ class PgConnection:
     async def _statement(self, sql: str) -> Prepared:
         prepared = self._prepared.get(sql)
         if prepared is None:
-            stmt = await self.raw.prepare(translate(sql))
+            # Named, so that the server parses and plans it once per connection: asyncpg
+            # prepares an unnamed statement when its own cache is off, and an unnamed one is
+            # parsed again, in a write of its own, on every execution (measured: twice the
+            # writes per update, and a plan per statement). Evicted ones are closed by asyncpg.
+            self._names += 1
+            stmt = await self.raw.prepare(translate(sql), name=f"internbot_{self._names}")
             prepared = Prepared(stmt, tuple(t.name for t in stmt.get_parameters()))
             self._prepared[sql] = prepared
             if len(self._prepared) > STATEMENT_CACHE:

@@ -153,7 +153,7 @@ class FormEngine:
         if not current or progress is None:
             await ctx.services.core.stale(ctx)
             return
-        await self._act(ctx, form_id, progress, action, None)
+        await self._act(ctx, form_id, progress, action, None, dialog)
 
     async def on_dialog(self, ctx: Ctx, dialog: Dialog) -> None:
         progress = await forms.get(ctx.conn, ctx.person.id, dialog.ref)
@@ -161,7 +161,7 @@ class FormEngine:
             await dialogs.clear(ctx.conn, ctx.person.id)
             await ctx.services.core.idle(ctx)
             return
-        await self._act(ctx, dialog.ref, progress, None, ctx.incoming.text)
+        await self._act(ctx, dialog.ref, progress, None, ctx.incoming.text, dialog)
 
     async def back(self, ctx: Ctx, form_id: str) -> None:
         progress = await forms.get(ctx.conn, ctx.person.id, form_id)
@@ -169,8 +169,11 @@ class FormEngine:
             await self._act(ctx, form_id, progress, "back", None)
 
     async def _act(
-        self, ctx: Ctx, form_id: str, progress: FormProgress, action: str | None, text: str | None
+        self, ctx: Ctx, form_id: str, progress: FormProgress, action: str | None, text: str | None,
+        dialog: Dialog | None = None,
     ) -> None:
+        """`dialog`: the person's dialog state when the caller has already read it (saves
+        reading it again in `_advance`, on every answer)."""
         form = self.form(ctx, form_id)
         total = len(form.questions)
         if progress.status == REVIEW:
@@ -183,11 +186,11 @@ class FormEngine:
             return
         question = form.questions[min(progress.step, total - 1)]
         if action == "keep" and progress.answers.get(question.id) is not None:
-            await self._advance(ctx, form_id, form, progress)
+            await self._advance(ctx, form_id, form, progress, dialog)
             return
         if action == "skip" and not question.required:
             progress.answers[question.id] = None
-            await self._advance(ctx, form_id, form, progress)
+            await self._advance(ctx, form_id, form, progress, dialog)
             return
         button = action[2:] if action and action.startswith("a:") else None
         if action is not None and button is None:
@@ -200,12 +203,14 @@ class FormEngine:
             await ctx.reply(text_, rows)
             return
         progress.answers[question.id] = outcome.value
-        await self._advance(ctx, form_id, form, progress)
+        await self._advance(ctx, form_id, form, progress, dialog)
 
     async def _advance(
-        self, ctx: Ctx, form_id: str, form: Form, progress: FormProgress
+        self, ctx: Ctx, form_id: str, form: Form, progress: FormProgress,
+        dialog: Dialog | None = None,
     ) -> None:
-        dialog = await dialogs.get(ctx.conn, ctx.person.id)
+        if dialog is None:
+            dialog = await dialogs.get(ctx.conn, ctx.person.id)
         editing = bool(dialog and dialog.data.get("editing"))
         if editing or progress.step + 1 >= len(form.questions):
             if form.summary:

@@ -16,7 +16,7 @@ from bot.context import Ctx
 from bot.messages import Incoming, Reply
 from bot.router import allowed
 from storage import dialogs, outbox, persons
-from storage.connection import DATABASE_ERRORS, one_chat_at_a_time
+from storage.connection import DATABASE_ERRORS
 from storage.outbox import OutboxRow
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ class Core:
         ctx: Ctx | None = None
         lang = self.s.texts.language_for(incoming.language_code)
         try:
-            async with self.s.db.transaction() as conn:
-                await one_chat_at_a_time(conn, f"{incoming.platform}:{incoming.chat_ref}")
+            # one chat's updates go one at a time, across instances too
+            async with self.s.db.transaction(lock=f"{incoming.platform}:{incoming.chat_ref}") as conn:
                 if incoming.update_ref and not await outbox.claim_update(
                     conn, incoming.platform, incoming.update_ref, self.s.clock.now()
                 ):

@@ -7,6 +7,7 @@ write SQL in the dialect both accept; neither engine's driver type leaks past st
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -59,7 +60,10 @@ class Database(Protocol):
 
     async def checkpoint(self) -> tuple[int, int, int]: ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+    def transaction(self, lock: str | None = None) -> AbstractAsyncContextManager[Any]:
+        """`lock`: a name held until the transaction ends, in every instance on the
+        database (see `lock_key`)."""
+        ...
 
     def statement(self) -> AbstractAsyncContextManager[Any]: ...
 
@@ -76,15 +80,15 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
 """What a failing database raises, on either engine: the core answers "sorry, try again"."""
 
 
-async def one_chat_at_a_time(conn: Connection, key: str) -> None:
-    """Hold `key` until the transaction ends, in every instance on the database.
+def lock_key(name: str) -> int:
+    """The 64-bit advisory lock key of a name, for `Database.transaction(lock=name)`.
 
     Two updates from one chat reaching two instances at once (webhooks behind a load
     balancer) must not interleave their reads and writes of the same dialog. SQLite has one
-    writer at a time anyway; PostgreSQL takes a transaction-scoped advisory lock.
+    writer at a time anyway; PostgreSQL takes a transaction-scoped advisory lock on this
+    key, sent with BEGIN in one round trip (so it is computed here, not by the server).
     """
-    if getattr(conn, "dialect", "sqlite") == "postgres":
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def make_database(

@@ -120,8 +120,10 @@ class Database:
             await self.checkpoint()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run a block as one transaction; any exception rolls every write back."""
+    async def transaction(self, lock: str | None = None) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a block as one transaction; any exception rolls every write back.
+
+        `lock` needs nothing here: a SQLite file has one writer at a time."""
         async with self._lock:
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")

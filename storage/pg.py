@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
+from storage.connection import lock_key
 from storage.db import DatabaseUnavailable, migration_scripts
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,7 @@ class PgDatabase:
     transactions behind one lock. Here that would put every update in one line of network
     round trips and commit flushes (measured: an eighth of SQLite's rate). Instead each
     transaction takes a connection of its own: PostgreSQL isolates them, one chat's updates
-    still go one at a time (the advisory lock in bot/core.py), and what two transactions
+    still go one at a time (`transaction(lock=…)`, an advisory lock), and what two transactions
     may both want is claimed in the database, as between two instances.
     """
 
@@ -356,9 +357,13 @@ class PgDatabase:
         return (0, 0, 0)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PgConnection]:
+    async def transaction(self, lock: str | None = None) -> AsyncIterator[PgConnection]:
+        """`lock`: an advisory lock taken in the same round trip as BEGIN."""
         async with self._acquire() as conn:
-            await conn.raw.execute("BEGIN")
+            if lock is None:
+                await conn.raw.execute("BEGIN")
+            else:  # a simple query may hold two statements; the key is an integer we made
+                await conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({lock_key(lock)})")
             try:
                 yield conn
                 await conn.raw.execute("COMMIT")

@@ -15,6 +15,7 @@ from bot.instance import SCHEDULER_LEASE
 from bot.messages import Incoming
 from bot.settings import Settings
 from storage import outbox, persons
+from storage.connection import lock_key
 from tests.fake_messenger import FakeMessenger
 from tests.test_delivery import announce, people
 
@@ -132,7 +133,7 @@ async def test_two_instances_take_one_chats_updates_one_at_a_time(pair: tuple[Ap
     try:
         tx = other.transaction()
         await tx.start()
-        await other.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "console:anna")
+        await other.execute("SELECT pg_advisory_xact_lock($1)", lock_key("console:anna"))
         same = asyncio.create_task(a.core.handle(Incoming("console", "anna", "anna", text="/start")))
         done, _ = await asyncio.wait({same}, timeout=0.5)
         assert not done, "the update went ahead while the other instance held the chat"

@@ -173,10 +173,62 @@ class Pace:
                 self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
 
 
+MAX_MARKS_PER_STATEMENT = 500
+"""Rows one statement records sent (three parameters each: far below either engine's cap)."""
+
+
+class SentMarks:
+    """Record rows sent, many senders' rows in one statement.
+
+    Every update's replies, and every message of a broadcast, end in one write: the row is
+    sent. Done one by one, that write is a turn at the SQLite lock or a round trip to
+    PostgreSQL per message. Here whoever comes while a write is under way waits for it
+    and then writes everything that gathered meanwhile, together (group commit): no
+    delay when the bot is quiet, one statement for many rows when it is busy.
+    """
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._waiting: list[tuple[list[tuple[int, str | None]], asyncio.Future[None]]] = []
+        self._lock = asyncio.Lock()
+
+    async def record(self, sent: list[tuple[int, str | None]]) -> None:
+        """Return once these rows are recorded sent; raise what the database raised."""
+        if not sent:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((sent, done))
+        async with self._lock:
+            if not done.done():
+                await self._write_waiting()
+        await done
+
+    async def _write_waiting(self) -> None:
+        batch, self._waiting = self._waiting, []
+        rows = [pair for sent, _ in batch for pair in sent]
+        try:
+            for start in range(0, len(rows), MAX_MARKS_PER_STATEMENT):
+                async with self.db.statement() as conn:
+                    await outbox.mark_sent_many(
+                        conn, rows[start:start + MAX_MARKS_PER_STATEMENT], self.clock.now()
+                    )
+        except Exception as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        except BaseException:  # cancelled: the others' rows go to whoever writes next
+            self._waiting[:0] = [(sent, f) for sent, f in batch if not f.done()]
+            raise
+        for _, future in batch:
+            future.set_result(None)
+
+
 class Delivery:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self.marks = SentMarks(db, clock)
         self.messengers: dict[str, Messenger] = {}
         self.paces: dict[str, Pace] = {}
         self._inflight: set[int] = set()
@@ -281,9 +333,7 @@ class Delivery:
                 ok, ref = await self._send(row)
                 if ok:
                     sent.append((row.id, ref))
-            if sent:
-                async with self.db.transaction() as conn:
-                    await outbox.mark_sent_many(conn, sent, self.clock.now())
+            await self.marks.record(sent)
         finally:
             self._inflight -= ids
         if len(due) < len(rows):
@@ -376,8 +426,7 @@ class Delivery:
         try:
             ok, ref = await self._send(row)
             if ok:
-                async with self.db.statement() as conn:
-                    await outbox.mark_sent(conn, row.id, self.clock.now(), ref)
+                await self.marks.record([(row.id, ref)])
         finally:
             self._inflight.discard(row.id)
 
@@ -431,9 +480,7 @@ class Delivery:
                     failed.append((row, outcome))
                 else:
                     sent.append((row.id, outcome))
-            if sent:
-                async with self.db.transaction() as conn:
-                    await outbox.mark_sent_many(conn, sent, self.clock.now())
+            await self.marks.record(sent)
             for row, error in failed:
                 await self._failed([row], error)
         finally:

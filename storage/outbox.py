@@ -152,8 +152,21 @@ async def mark_sent(
 async def mark_sent_many(
     conn: Connection, sent: list[tuple[int, str | None]], now: datetime
 ) -> None:
-    """Mark rows sent in one statement batch (a VK call delivers up to 100 at once)."""
-    await conn.executemany(_SENT, [(to_iso(now), ref, row_id) for row_id, ref in sent])
+    """Mark rows sent in ONE statement (a VK call delivers up to 100 at once; an update's
+    replies go together), so it needs no transaction of its own: on PostgreSQL that is one
+    round trip instead of BEGIN, a statement per row and COMMIT."""
+    if not sent:
+        return
+    if len(sent) == 1:
+        await mark_sent(conn, sent[0][0], now, sent[0][1])
+        return
+    cases = " ".join("WHEN ? THEN ?" for _ in sent)
+    marks = ",".join("?" * len(sent))
+    await conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, message_ref = CASE id "
+        f"{cases} END, attempts = attempts + 1, error = NULL WHERE id IN ({marks})",
+        (to_iso(now), *(v for row_id, ref in sent for v in (row_id, ref)), *(r for r, _ in sent)),
+    )
 
 
 async def mark_retry(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.messages import Button, Incoming, Reply
 from storage import outbox, persons
 from storage.connection import Connection
+from storage.outbox import OutboxRow
 from storage.persons import Account, Person
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ class Ctx:
     lang: str
     args: list[str] = field(default_factory=list)
     written: list[int] = field(default_factory=list)
+    """Outbox rows to send as soon as the transaction commits (ids, in order)."""
+    claimed: dict[int, OutboxRow] = field(default_factory=dict)
+    """Those of `written` that were inserted already claimed by this instance (replies)."""
     later: list[Callable[[], Awaitable[Reply]]] = field(default_factory=list)
     """Replies built after the transaction (see `reply_later`), in order."""
     _reply_count: int = 0
@@ -55,7 +59,8 @@ class Ctx:
         self._reply_count += 1
         base = self.incoming.update_ref or uuid.uuid4().hex
         key = f"r:{self.incoming.platform}:{base}:{self._reply_count}"
-        row_id = await outbox.enqueue(
+        delivery = self.services.delivery
+        row = await outbox.enqueue_claimed(
             self.conn,
             idem_key=key,
             person_id=self.person.id,
@@ -63,9 +68,12 @@ class Ctx:
             chat_ref=self.account.chat_ref,
             reply=Reply(text, buttons or [], file, keyboard=keyboard),
             now=self.now,
+            claimer=delivery.instance,
+            until=delivery.claim_until(),
         )
-        if row_id:
-            self.written.append(row_id)
+        if row is not None:
+            self.written.append(row.id)
+            self.claimed[row.id] = row
 
     def reply_later(self, build: Callable[[], Awaitable[Reply]]) -> None:
         """A reply that takes long to build (a chart, a workbook), built once this update's

@@ -9,14 +9,13 @@ half-written remains.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.context import Ctx
 from bot.messages import Incoming, Reply
 from bot.router import allowed
 from storage import dialogs, outbox, persons
-from storage.connection import DATABASE_ERRORS
+from storage.connection import DATABASE_ERRORS, Connection
 from storage.outbox import OutboxRow
 
 if TYPE_CHECKING:
@@ -49,8 +48,7 @@ class Core:
                 ctx = await self._context(conn, incoming)
                 lang = ctx.lang
                 await self.route(ctx)
-                # read back (and claimed for this instance) under the same lock
-                written = await outbox.claim(conn, ctx.written, *self._claim())
+                written = await self._claimed(conn, ctx)
         except DATABASE_ERRORS:
             log.exception("storage failed while handling an update from %s", incoming.platform)
             await self._sorry(incoming, lang)
@@ -71,9 +69,15 @@ class Core:
             # stays pending and the outbox loop delivers it. The adapter must not see this.
             log.exception("delivering replies failed; the outbox loop will retry them")
 
-    def _claim(self) -> tuple[str, datetime]:
-        """Rows a handler wrote are this instance's to send at once (see outbox.claim)."""
-        return self.s.delivery.instance, self.s.delivery.claim_until()
+    async def _claimed(self, conn: Connection, ctx: Ctx) -> list[OutboxRow]:
+        """The rows this update wrote to send at once, claimed for this instance (see
+        outbox.claim): replies were written claimed; notices to others are claimed here,
+        under the same lock, and read back."""
+        others = [i for i in ctx.written if i not in ctx.claimed]
+        delivery = self.s.delivery
+        rows = await outbox.claim(conn, others, delivery.instance, delivery.claim_until())
+        rows.extend(ctx.claimed[i] for i in ctx.written if i in ctx.claimed)
+        return sorted(rows, key=lambda r: r.id)
 
     async def _replies_later(self, ctx: Ctx) -> None:
         """Build each `Ctx.reply_later` reply outside the transaction, then outbox it."""
@@ -81,9 +85,9 @@ class Core:
             try:
                 reply = await build()
                 async with self.s.db.transaction() as conn:
-                    ctx.conn, ctx.now, ctx.written = conn, self.s.clock.now(), []
+                    ctx.conn, ctx.now, ctx.written, ctx.claimed = conn, self.s.clock.now(), [], {}
                     await ctx.reply(reply.text, reply.buttons, file=reply.file)
-                    written = await outbox.claim(conn, ctx.written, *self._claim())
+                    written = await self._claimed(conn, ctx)
             except Exception:
                 log.exception("a reply built after the update failed (%s)", ctx.incoming.platform)
                 await self._sorry(ctx.incoming, ctx.lang)

@@ -70,6 +70,35 @@ async def enqueue(
     return next((int(r[0]) for r in rows), None)
 
 
+async def enqueue_claimed(
+    conn: Connection,
+    *,
+    idem_key: str,
+    person_id: int | None,
+    platform: str,
+    chat_ref: str,
+    reply: Reply,
+    now: datetime,
+    claimer: str,
+    until: datetime,
+) -> OutboxRow | None:
+    """A reply to the update in hand, written already claimed by this instance, which
+    sends it the moment the transaction commits (as `claim` would, without its own
+    statement: one round trip less per update on PostgreSQL). None if the key was written."""
+    stamp = to_iso(now)
+    body = json.dumps(reply.to_json(), ensure_ascii=False)
+    rows = await conn.execute_fetchall(
+        "INSERT INTO outbox(idem_key, person_id, platform, chat_ref, kind, body,"
+        " not_before, created_at, claimed_by, claimed_until) VALUES (?, ?, ?, ?, 'reply', ?, ?, ?, ?, ?)"
+        " ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+        (idem_key, person_id, platform, chat_ref, body, stamp, stamp, claimer, to_iso(until)),
+    )
+    if not rows:
+        return None
+    return OutboxRow(int(rows[0][0]), idem_key, person_id, platform, chat_ref, "reply", reply,
+                     0, "pending", body)
+
+
 async def get(conn: Connection, row_id: int) -> OutboxRow | None:
     row = await fetchone(conn, "SELECT * FROM outbox WHERE id = ?", (row_id,))
     return _row(row) if row else None

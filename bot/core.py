@@ -98,18 +98,20 @@ class Core:
         reply = Reply(self.s.texts.get(lang, "common.try_again_later"))
         await self.s.delivery.send_direct(incoming.platform, incoming.chat_ref, reply)
 
-    async def _context(self, conn, incoming: Incoming) -> Ctx:  # type: ignore[no-untyped-def]
+    async def _context(self, conn: Connection, incoming: Incoming) -> Ctx:
         now = self.s.clock.now()
         default_lang = self.s.texts.language_for(incoming.language_code)
-        account, _ = await persons.ensure_account(
+        account, person, roles = await persons.arrival(
             conn, now,
             platform=incoming.platform, user_ref=incoming.user_ref, chat_ref=incoming.chat_ref,
             display_name=incoming.display_name, language_code=incoming.language_code,
             locale=default_lang,
         )
-        if self.s.settings.is_coordinator(incoming.platform, incoming.user_ref):
+        if "coordinator" not in roles and self.s.settings.is_coordinator(
+            incoming.platform, incoming.user_ref
+        ):
             await persons.grant_role(conn, account.person_id, "coordinator", now)
-        person, roles = await persons.person_and_roles(conn, account.person_id)
+            roles.add("coordinator")
         lang = person.locale or default_lang
         return Ctx(conn, now, self.s, incoming, person, account, roles, lang)
 

@@ -90,6 +90,48 @@ async def ensure_account(
     )
 
 
+async def arrival(
+    conn: Connection,
+    now: datetime,
+    *,
+    platform: str,
+    user_ref: str,
+    chat_ref: str,
+    display_name: str | None,
+    language_code: str | None,
+    locale: str,
+) -> tuple[Account, Person, set[str]]:
+    """Whoever wrote: their account touched, with their person and roles.
+
+    Every update starts here, so for someone known it is ONE statement (the person's
+    fields and roles come back with the touched account, as subqueries of RETURNING, which
+    both engines allow); on first contact the person is created as `ensure_account` does.
+    """
+    row = await fetchone(
+        conn,
+        "UPDATE accounts SET last_seen_at = ?, chat_ref = ?, unreachable_at = NULL,"
+        " display_name = COALESCE(?, display_name),"
+        " language_code = COALESCE(?, language_code) WHERE platform = ? AND user_ref = ?"
+        " RETURNING *,"
+        " (SELECT full_name FROM persons p WHERE p.id = accounts.person_id) AS person_full_name,"
+        " (SELECT email FROM persons p WHERE p.id = accounts.person_id) AS person_email,"
+        " (SELECT locale FROM persons p WHERE p.id = accounts.person_id) AS person_locale,"
+        " (SELECT timezone FROM persons p WHERE p.id = accounts.person_id) AS person_timezone,"
+        " (SELECT group_concat(role) FROM roles r WHERE r.person_id = accounts.person_id) AS role_list",
+        (to_iso(now), chat_ref, display_name, language_code, platform, user_ref),
+    )
+    if row is None:
+        account, _ = await ensure_account(
+            conn, now, platform=platform, user_ref=user_ref, chat_ref=chat_ref,
+            display_name=display_name, language_code=language_code, locale=locale,
+        )
+        person, roles = await person_and_roles(conn, account.person_id)
+        return account, person, roles
+    person = Person(row["person_id"], row["person_full_name"], row["person_email"],
+                    row["person_locale"], row["person_timezone"])
+    return _account(row), person, set(filter(None, (row["role_list"] or "").split(",")))
+
+
 async def get_person(conn: Connection, person_id: int) -> Person:
     row = await fetchone(conn, "SELECT * FROM persons WHERE id = ?", (person_id,))
     if row is None:

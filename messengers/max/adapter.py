@@ -21,7 +21,8 @@ import logging
 import tempfile
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,27 +68,52 @@ CommandsSource = Callable[[], Awaitable[list[tuple[str, str]]]]
 
 
 class RequestWindow:
-    """At most `rate` requests started in any `window` seconds, across the whole adapter."""
+    """At most `rate` requests in any `window` seconds, across the whole adapter, as MAX
+    counts them: on arrival, which is anywhere between our start and our end. So a request
+    holds its place from its start until a window after it *ended* (as Delivery's pace
+    does): counting starts only, 30 requests slowed on the way (a busy event loop, the
+    network) arrived bunched with the next ones and MAX answered 429."""
 
     def __init__(self, rate: float, window: float = WINDOW_S,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.cap = max(1, int(rate))
         self.window = window
         self._monotonic = monotonic
-        self._started: deque[float] = deque()
+        self._sleep = sleep
+        self._held: deque[list[float | None]] = deque()
+        """One [end] per request, oldest first; end is None while it is in flight."""
         self._lock = asyncio.Lock()
+        self._ended = asyncio.Event()
 
-    async def acquire(self, count: int = 1) -> None:
-        for _ in range(count):
-            async with self._lock:
-                while True:
-                    now = self._monotonic()
-                    while self._started and now - self._started[0] >= self.window:
-                        self._started.popleft()
-                    if len(self._started) < self.cap:
-                        self._started.append(now)
-                        break
-                    await asyncio.sleep(self.window - (now - self._started[0]))
+    @asynccontextmanager
+    async def call(self, count: int = 1) -> AsyncIterator[None]:
+        """Around `count` requests made one after another (an upload is two)."""
+        places = [await self._place() for _ in range(count)]
+        try:
+            yield
+        finally:
+            end = self._monotonic()
+            for place in places:
+                place[0] = end
+            self._ended.set()
+
+    async def _place(self) -> list[float | None]:
+        async with self._lock:
+            while True:
+                now = self._monotonic()
+                while self._held and (end := self._held[0][0]) is not None and now - end >= self.window:
+                    self._held.popleft()
+                if len(self._held) < self.cap:
+                    place: list[float | None] = [None]
+                    self._held.append(place)
+                    return place
+                oldest = self._held[0][0]
+                if oldest is None:  # still in flight: wait for some request to end
+                    self._ended.clear()
+                    await self._ended.wait()
+                else:
+                    await self._sleep(self.window - (now - oldest))
 
 
 def make_bot(token: str, api_url: str = "") -> Bot:
@@ -179,11 +205,11 @@ class MaxAdapter:
                     attachments.append(await self._file(reply.file, idem))
                 if markup is not None:
                     attachments.append(markup)
-                await self.window.acquire()
-                sent = await self.bot.send_message(
-                    user_id=user_id, text=part.text or None, attachments=attachments or None,
-                    link=link if index == 0 else None,
-                )
+                async with self.window.call():
+                    sent = await self.bot.send_message(
+                        user_id=user_id, text=part.text or None, attachments=attachments or None,
+                        link=link if index == 0 else None,
+                    )
             except Exception as exc:
                 raise delivery_error(exc) from exc
             last = _message_id(sent) or last
@@ -201,16 +227,16 @@ class MaxAdapter:
             return render.uploaded(out, out.file_id)
         token = self._uploaded.get(idem) if idem is not None else None
         if token is None:
-            await self.window.acquire(2)
-            with tempfile.TemporaryDirectory(prefix="max-upload-") as folder:
-                # WHY a file and not maxapi's InputMediaBuffer: for a buffer the library
-                # guesses the type from the bytes and appends that extension to the name,
-                # and it takes an .xlsx for a .docx; a file keeps its own name and type.
-                path = Path(folder) / (Path(out.name).name or "file")
-                await asyncio.to_thread(path.write_bytes, out.data or b"")
-                done = await process_input_media(
-                    base_connection=self.bot, bot=self.bot,
-                    att=InputMedia(str(path), type=render.upload_type(out)))
+            async with self.window.call(2):
+                with tempfile.TemporaryDirectory(prefix="max-upload-") as folder:
+                    # WHY a file and not maxapi's InputMediaBuffer: for a buffer the library
+                    # guesses the type from the bytes and appends that extension to the name,
+                    # and it takes an .xlsx for a .docx; a file keeps its own name and type.
+                    path = Path(folder) / (Path(out.name).name or "file")
+                    await asyncio.to_thread(path.write_bytes, out.data or b"")
+                    done = await process_input_media(
+                        base_connection=self.bot, bot=self.bot,
+                        att=InputMedia(str(path), type=render.upload_type(out)))
             token = done.payload.token
             if idem is not None:
                 self._uploaded[idem] = token
@@ -233,8 +259,8 @@ class MaxAdapter:
             # Answer first, so the button stops spinning whatever happens next; a stale
             # button is answered too (the core then says it no longer applies).
             try:
-                await self.window.acquire()
-                await self.bot.send_callback(callback.callback_id, notification=PRESSED)
+                async with self.window.call():
+                    await self.bot.send_callback(callback.callback_id, notification=PRESSED)
             except Exception as exc:
                 log.info("answering a MAX callback failed: %s", type(exc).__name__)
         try:
@@ -264,8 +290,8 @@ class MaxAdapter:
             return
         try:
             commands = await self.commands()
-            await self.window.acquire()
-            await self.bot.set_commands(*(BotCommand(name=n, description=d) for n, d in commands[:32]))
+            async with self.window.call():
+                await self.bot.set_commands(*(BotCommand(name=n, description=d) for n, d in commands[:32]))
         except InvalidToken:
             raise
         except Exception as exc:
@@ -299,11 +325,11 @@ class MaxAdapter:
         )
         try:
             try:
-                await self.window.acquire()
-                await self.bot.subscribe_webhook(
-                    self.webhook_url, update_types=mapping.UPDATE_TYPES,  # type: ignore[arg-type]
-                    secret=self.webhook_secret,
-                )
+                async with self.window.call():
+                    await self.bot.subscribe_webhook(
+                        self.webhook_url, update_types=mapping.UPDATE_TYPES,  # type: ignore[arg-type]
+                        secret=self.webhook_secret,
+                    )
                 await self.set_commands()
             except InvalidToken:
                 log.error("MAX rejected MAX_BOT_TOKEN; the MAX adapter stops")
@@ -316,8 +342,8 @@ class MaxAdapter:
     async def _poll_loop(self) -> None:
         backoff = 0.5
         try:
-            await self.window.acquire()
-            await self.bot.delete_webhook()  # with a subscription, MAX gives polling nothing
+            async with self.window.call():
+                await self.bot.delete_webhook()  # with a subscription, MAX gives polling nothing
             await self.set_commands()
         except InvalidToken:
             log.error("MAX rejected MAX_BOT_TOKEN; the MAX adapter is not running")

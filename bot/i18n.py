@@ -84,6 +84,8 @@ class Texts:
                 _flatten("", yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER) or {}, merged)
             self._texts[lang] = merged
         self._compiled: dict[tuple[str, str], Any] = {}
+        """A template per text, or the text itself when it has no placeholder: rendering
+        costs tens of µs, and the buttons and hints of every answer are plain texts."""
 
     def language_for(self, code: str | None) -> str:
         """Follow the messenger's language code when we speak it, else the default."""
@@ -113,8 +115,10 @@ class Texts:
             raise KeyError(f"no text '{key}' in locales/{lang}")
         compiled = self._compiled.get((lang, key))
         if compiled is None:
-            compiled = self._envs[lang].from_string(source)
+            compiled = self._envs[lang].from_string(source) if "{" in source else source.strip()
             self._compiled[(lang, key)] = compiled
+        if isinstance(compiled, str):
+            return compiled
         return str(compiled.render(**params)).strip()
 
     def first(self, lang: str, keys: list[str], /, **params: Any) -> str:

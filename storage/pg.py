@@ -117,6 +117,8 @@ def translate_script(script: str) -> str:
 _INTS = {"int2", "int4", "int8", "oid"}
 _FLOATS = {"float4", "float8", "numeric"}
 _TEXTS = {"text", "varchar", "bpchar", "name", "unknown"}
+_NATIVE = {"text": str, "varchar": str, "int4": int, "int8": int, "int2": int, "float8": float, "bool": bool}
+"""A value already of its parameter's Python type goes as it is (most do: no call to coerce)."""
 
 
 def coerce(value: Any, type_name: str) -> Any:
@@ -216,7 +218,8 @@ class PgConnection:
         types = prepared.types
         if len(types) != len(params):
             raise asyncpg.InterfaceError(f"the statement takes {len(types)} parameters, {len(params)} given")
-        return [coerce(v, t) for v, t in zip(params, types, strict=True)]
+        return [v if v is None or _NATIVE.get(t) is type(v) else coerce(v, t)
+                for v, t in zip(params, types, strict=True)]
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
         params = tuple(params)

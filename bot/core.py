@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.context import Ctx
 from bot.messages import Incoming, Reply
 from bot.router import allowed
-from storage import dialogs, outbox, persons
+from storage import arrival, dialogs, outbox, persons
 from storage.connection import DATABASE_ERRORS, Connection
 from storage.outbox import OutboxRow
 
@@ -101,19 +101,22 @@ class Core:
     async def _context(self, conn: Connection, incoming: Incoming) -> Ctx:
         now = self.s.clock.now()
         default_lang = self.s.texts.language_for(incoming.language_code)
-        account, person, roles = await persons.arrival(
+        came = await arrival.arrive(
             conn, now,
             platform=incoming.platform, user_ref=incoming.user_ref, chat_ref=incoming.chat_ref,
             display_name=incoming.display_name, language_code=incoming.language_code,
             locale=default_lang,
         )
+        account, person, roles = came.account, came.person, came.roles
         if "coordinator" not in roles and self.s.settings.is_coordinator(
             incoming.platform, incoming.user_ref
         ):
             await persons.grant_role(conn, account.person_id, "coordinator", now)
             roles.add("coordinator")
         lang = person.locale or default_lang
-        return Ctx(conn, now, self.s, incoming, person, account, roles, lang)
+        ctx = Ctx(conn, now, self.s, incoming, person, account, roles, lang)
+        ctx.dialog_on_arrival = came.dialog
+        return ctx
 
     async def route(self, ctx: Ctx) -> None:
         incoming = ctx.incoming
@@ -150,7 +153,7 @@ class Core:
             for hook in router.reply_hooks:
                 if await hook(ctx):
                     return
-        dialog = await dialogs.get(ctx.conn, ctx.person.id)
+        dialog = ctx.dialog_on_arrival  # no handler has run yet: it is the current one
         if dialog is not None and dialog.kind in router.dialogs:
             await router.dialogs[dialog.kind](ctx, dialog)
             return

@@ -141,7 +141,7 @@ class FormEngine:
             return
         form_id, step_text, action = ctx.args
         progress = await forms.get(ctx.conn, ctx.person.id, form_id)
-        dialog = await dialogs.get(ctx.conn, ctx.person.id)
+        dialog = ctx.dialog_on_arrival  # a button's handler runs first: nothing changed it yet
         current = (
             progress is not None
             and progress.status != "submitted"

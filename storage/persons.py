@@ -37,7 +37,7 @@ def _person(row: Row) -> Person:
     return Person(row["id"], row["full_name"], row["email"], row["locale"], row["timezone"])
 
 
-def _account(row: Row) -> Account:
+def account_from_row(row: Row) -> Account:
     return Account(
         row["id"], row["person_id"], row["platform"], row["user_ref"], row["chat_ref"],
         row["display_name"], row["language_code"], row["unreachable_at"] is not None,
@@ -48,7 +48,7 @@ async def find_account(conn: Connection, platform: str, user_ref: str) -> Accoun
     row = await fetchone(
         conn, "SELECT * FROM accounts WHERE platform = ? AND user_ref = ?", (platform, user_ref)
     )
-    return _account(row) if row else None
+    return account_from_row(row) if row else None
 
 
 async def ensure_account(
@@ -73,7 +73,7 @@ async def ensure_account(
         (stamp, chat_ref, display_name, language_code, platform, user_ref),
     )
     if row is not None:
-        return _account(row), False
+        return account_from_row(row), False
     person_id = await insert(
         conn, "INSERT INTO persons(locale, created_at) VALUES (?, ?)", (locale, stamp)
     )
@@ -88,48 +88,6 @@ async def ensure_account(
                 language_code, False),
         True,
     )
-
-
-async def arrival(
-    conn: Connection,
-    now: datetime,
-    *,
-    platform: str,
-    user_ref: str,
-    chat_ref: str,
-    display_name: str | None,
-    language_code: str | None,
-    locale: str,
-) -> tuple[Account, Person, set[str]]:
-    """Whoever wrote: their account touched, with their person and roles.
-
-    Every update starts here, so for someone known it is ONE statement (the person's
-    fields and roles come back with the touched account, as subqueries of RETURNING, which
-    both engines allow); on first contact the person is created as `ensure_account` does.
-    """
-    row = await fetchone(
-        conn,
-        "UPDATE accounts SET last_seen_at = ?, chat_ref = ?, unreachable_at = NULL,"
-        " display_name = COALESCE(?, display_name),"
-        " language_code = COALESCE(?, language_code) WHERE platform = ? AND user_ref = ?"
-        " RETURNING *,"
-        " (SELECT full_name FROM persons p WHERE p.id = accounts.person_id) AS person_full_name,"
-        " (SELECT email FROM persons p WHERE p.id = accounts.person_id) AS person_email,"
-        " (SELECT locale FROM persons p WHERE p.id = accounts.person_id) AS person_locale,"
-        " (SELECT timezone FROM persons p WHERE p.id = accounts.person_id) AS person_timezone,"
-        " (SELECT group_concat(role) FROM roles r WHERE r.person_id = accounts.person_id) AS role_list",
-        (to_iso(now), chat_ref, display_name, language_code, platform, user_ref),
-    )
-    if row is None:
-        account, _ = await ensure_account(
-            conn, now, platform=platform, user_ref=user_ref, chat_ref=chat_ref,
-            display_name=display_name, language_code=language_code, locale=locale,
-        )
-        person, roles = await person_and_roles(conn, account.person_id)
-        return account, person, roles
-    person = Person(row["person_id"], row["person_full_name"], row["person_email"],
-                    row["person_locale"], row["person_timezone"])
-    return _account(row), person, set(filter(None, (row["role_list"] or "").split(",")))
 
 
 async def get_person(conn: Connection, person_id: int) -> Person:
@@ -174,7 +132,7 @@ async def accounts_of(conn: Connection, person_id: int) -> list[Account]:
         "SELECT * FROM accounts WHERE person_id = ? ORDER BY last_seen_at DESC, id DESC",
         (person_id,),
     )
-    return [_account(r) for r in rows]
+    return [account_from_row(r) for r in rows]
 
 
 async def mark_unreachable(conn: Connection, account_id: int, now: datetime) -> None:
@@ -224,4 +182,4 @@ async def find_account_by_chat(
         conn, "SELECT * FROM accounts WHERE platform = ? AND chat_ref = ? LIMIT 1",
         (platform, chat_ref),
     )
-    return _account(row) if row else None
+    return account_from_row(row) if row else None

@@ -64,16 +64,9 @@ class Ctx:
         base = self.incoming.update_ref or uuid.uuid4().hex
         key = f"r:{self.incoming.platform}:{base}:{self._reply_count}"
         delivery = self.services.delivery
+        reply = Reply(text, buttons or [], file, keyboard=keyboard)
         row = await outbox.enqueue_claimed(
-            self.conn,
-            idem_key=key,
-            person_id=self.person.id,
-            platform=self.account.platform,
-            chat_ref=self.account.chat_ref,
-            reply=Reply(text, buttons or [], file, keyboard=keyboard),
-            now=self.now,
-            claimer=delivery.instance,
-            until=delivery.claim_until(),
+            self.conn, key, self.account, reply, self.now, (delivery.instance, delivery.claim_until())
         )
         if row is not None:
             self.written.append(row.id)

@@ -101,12 +101,7 @@ class Core:
     async def _context(self, conn: Connection, incoming: Incoming) -> Ctx:
         now = self.s.clock.now()
         default_lang = self.s.texts.language_for(incoming.language_code)
-        came = await arrival.arrive(
-            conn, now,
-            platform=incoming.platform, user_ref=incoming.user_ref, chat_ref=incoming.chat_ref,
-            display_name=incoming.display_name, language_code=incoming.language_code,
-            locale=default_lang,
-        )
+        came = await arrival.arrive(conn, now, incoming, default_lang)
         account, person, roles = came.account, came.person, came.roles
         if "coordinator" not in roles and self.s.settings.is_coordinator(
             incoming.platform, incoming.user_ref

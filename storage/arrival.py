@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import to_iso
+from bot.messages import Incoming
+from storage import persons
 from storage.connection import Connection
 from storage.db import fetchone
 from storage.dialogs import Dialog
-from storage.persons import Account, Person, account_from_row, ensure_account, person_and_roles
+from storage.persons import Account, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,33 +47,20 @@ _RETURNING = ", ".join(
 )
 
 
-async def arrive(
-    conn: Connection,
-    now: datetime,
-    *,
-    platform: str,
-    user_ref: str,
-    chat_ref: str,
-    display_name: str | None,
-    language_code: str | None,
-    locale: str,
-) -> Arrival:
+async def arrive(conn: Connection, now: datetime, incoming: Incoming, locale: str) -> Arrival:
     """The writer's account touched, with their person, roles and dialog state; on first
-    contact the person is created (as `persons.ensure_account` does) and has no dialog."""
-    row = await fetchone(
-        conn,
-        "UPDATE accounts SET last_seen_at = ?, chat_ref = ?, unreachable_at = NULL,"
-        " display_name = COALESCE(?, display_name),"
-        " language_code = COALESCE(?, language_code) WHERE platform = ? AND user_ref = ?"
-        f" RETURNING *, {_RETURNING}",
-        (to_iso(now), chat_ref, display_name, language_code, platform, user_ref),
-    )
+    contact the person is created (as `persons.ensure_account` does) and has no dialog.
+    `locale`: a new person's language."""
+    who = incoming
+    row = await fetchone(conn, f"{persons.TOUCH_ACCOUNT}, {_RETURNING}", (
+        to_iso(now), who.chat_ref, who.display_name, who.language_code, who.platform, who.user_ref,
+    ))
     if row is None:
-        account, _ = await ensure_account(
-            conn, now, platform=platform, user_ref=user_ref, chat_ref=chat_ref,
-            display_name=display_name, language_code=language_code, locale=locale,
+        account, _ = await persons.ensure_account(
+            conn, now, platform=who.platform, user_ref=who.user_ref, chat_ref=who.chat_ref,
+            display_name=who.display_name, language_code=who.language_code, locale=locale,
         )
-        person, roles = await person_and_roles(conn, account.person_id)
+        person, roles = await persons.person_and_roles(conn, account.person_id)
         return Arrival(account, person, roles, None)
     person = Person(row["person_id"], row["person_full_name"], row["person_email"],
                     row["person_locale"], row["person_timezone"])
@@ -79,4 +68,4 @@ async def arrive(
     dialog = None
     if row["dialog_kind"] is not None:
         dialog = Dialog(row["dialog_kind"], row["dialog_ref"], json.loads(row["dialog_data"]))
-    return Arrival(account_from_row(row), person, roles, dialog)
+    return Arrival(persons.account_from_row(row), person, roles, dialog)

@@ -10,6 +10,7 @@ from bot.clock import from_iso, to_iso
 from bot.messages import Reply
 from storage.connection import Connection, Row
 from storage.db import fetchall, fetchone
+from storage.persons import Account
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,32 +72,25 @@ async def enqueue(
 
 
 async def enqueue_claimed(
-    conn: Connection,
-    *,
-    idem_key: str,
-    person_id: int | None,
-    platform: str,
-    chat_ref: str,
-    reply: Reply,
-    now: datetime,
-    claimer: str,
-    until: datetime,
+    conn: Connection, idem_key: str, to: Account, reply: Reply, now: datetime,
+    claim: tuple[str, datetime],
 ) -> OutboxRow | None:
-    """A reply to the update in hand, written already claimed by this instance, which
-    sends it the moment the transaction commits (as `claim` would, without its own
-    statement: one round trip less per update on PostgreSQL). None if the key was written."""
+    """A reply to the update in hand, to `to`'s chat, written already claimed by this
+    instance (`claim`: its name and until when), which sends it the moment the transaction
+    commits, as `claim` would, without a statement of its own: one round trip less per
+    update on PostgreSQL. None if the key was written before."""
     stamp = to_iso(now)
     body = json.dumps(reply.to_json(), ensure_ascii=False)
     rows = await conn.execute_fetchall(
         "INSERT INTO outbox(idem_key, person_id, platform, chat_ref, kind, body,"
         " not_before, created_at, claimed_by, claimed_until) VALUES (?, ?, ?, ?, 'reply', ?, ?, ?, ?, ?)"
         " ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-        (idem_key, person_id, platform, chat_ref, body, stamp, stamp, claimer, to_iso(until)),
+        (idem_key, to.person_id, to.platform, to.chat_ref, body, stamp, stamp, claim[0], to_iso(claim[1])),
     )
     if not rows:
         return None
-    return OutboxRow(int(rows[0][0]), idem_key, person_id, platform, chat_ref, "reply", reply,
-                     0, "pending", body)
+    return OutboxRow(int(rows[0][0]), idem_key, to.person_id, to.platform, to.chat_ref, "reply",
+                     reply, 0, "pending", body)
 
 
 async def get(conn: Connection, row_id: int) -> OutboxRow | None:

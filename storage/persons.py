@@ -51,6 +51,16 @@ async def find_account(conn: Connection, platform: str, user_ref: str) -> Accoun
     return account_from_row(row) if row else None
 
 
+TOUCH_ACCOUNT = (
+    "UPDATE accounts SET last_seen_at = ?, chat_ref = ?, unreachable_at = NULL,"
+    " display_name = COALESCE(?, display_name),"
+    " language_code = COALESCE(?, language_code) WHERE platform = ? AND user_ref = ?"
+    " RETURNING *"
+)
+"""Finds and touches a known account in one statement (storage/arrival.py adds to what it
+returns). Parameters: now, chat_ref, display_name, language_code, platform, user_ref."""
+
+
 async def ensure_account(
     conn: Connection,
     now: datetime,
@@ -65,12 +75,7 @@ async def ensure_account(
     """Find the account of whoever wrote, creating the person on first contact."""
     stamp = to_iso(now)
     row = await fetchone(  # one round trip finds and touches a known account
-        conn,
-        "UPDATE accounts SET last_seen_at = ?, chat_ref = ?, unreachable_at = NULL,"
-        " display_name = COALESCE(?, display_name),"
-        " language_code = COALESCE(?, language_code) WHERE platform = ? AND user_ref = ?"
-        " RETURNING *",
-        (stamp, chat_ref, display_name, language_code, platform, user_ref),
+        conn, TOUCH_ACCOUNT, (stamp, chat_ref, display_name, language_code, platform, user_ref)
     )
     if row is not None:
         return account_from_row(row), False

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.messages import Button, Incoming, Reply
 from storage import outbox, persons
+from storage.arrival import Arrival
 from storage.connection import Connection
-from storage.dialogs import Dialog
 from storage.outbox import OutboxRow
 from storage.persons import Account, Person
 
@@ -38,9 +38,10 @@ class Ctx:
     """Outbox rows to send as soon as the transaction commits (ids, in order)."""
     claimed: dict[int, OutboxRow] = field(default_factory=dict)
     """Those of `written` that were inserted already claimed by this instance (replies)."""
-    dialog_on_arrival: Dialog | None = None
-    """The dialog state as the update found it, read with the account (storage/arrival.py).
-    Only for a first look before anything is written: afterwards read `dialogs.get`."""
+    arrived: Arrival | None = None
+    """The dialog state (and form progress) as the update found it, read with the account
+    (storage/arrival.py). Only for a first look before anything is written: afterwards,
+    or when it is None (the panel), read `dialogs.get` / `forms.get`."""
     later: list[Callable[[], Awaitable[Reply]]] = field(default_factory=list)
     """Replies built after the transaction (see `reply_later`), in order."""
     _reply_count: int = 0

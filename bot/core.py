@@ -110,7 +110,7 @@ class Core:
             roles.add("coordinator")
         lang = person.locale or default_lang
         ctx = Ctx(conn, now, self.s, incoming, person, account, roles, lang)
-        ctx.dialog_on_arrival = came.dialog
+        ctx.arrived = came
         return ctx
 
     async def route(self, ctx: Ctx) -> None:
@@ -148,7 +148,8 @@ class Core:
             for hook in router.reply_hooks:
                 if await hook(ctx):
                     return
-        dialog = ctx.dialog_on_arrival  # no handler has run yet: it is the current one
+        # no handler has run yet: what the update found is still the dialog
+        dialog = ctx.arrived.dialog if ctx.arrived else await dialogs.get(ctx.conn, ctx.person.id)
         if dialog is not None and dialog.kind in router.dialogs:
             await router.dialogs[dialog.kind](ctx, dialog)
             return

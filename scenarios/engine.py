@@ -140,8 +140,7 @@ class FormEngine:
             await ctx.services.core.stale(ctx)
             return
         form_id, step_text, action = ctx.args
-        progress = await forms.get(ctx.conn, ctx.person.id, form_id)
-        dialog = ctx.dialog_on_arrival  # a button's handler runs first: nothing changed it yet
+        dialog, progress = await self._found(ctx, form_id)
         current = (
             progress is not None
             and progress.status != "submitted"
@@ -155,8 +154,18 @@ class FormEngine:
             return
         await self._act(ctx, form_id, progress, action, None, dialog)
 
+    async def _found(self, ctx: Ctx, form_id: str) -> tuple[Dialog | None, FormProgress | None]:
+        """The dialog and this form's progress as the update found them: read with the
+        account when it came (a button's or an answer's handler runs first, so nothing has
+        changed them yet), else now."""
+        came = ctx.arrived
+        if came is not None and came.form is not None and came.form.form_id == form_id:
+            return came.dialog, came.form
+        dialog = came.dialog if came is not None else await dialogs.get(ctx.conn, ctx.person.id)
+        return dialog, await forms.get(ctx.conn, ctx.person.id, form_id)
+
     async def on_dialog(self, ctx: Ctx, dialog: Dialog) -> None:
-        progress = await forms.get(ctx.conn, ctx.person.id, dialog.ref)
+        _, progress = await self._found(ctx, dialog.ref)
         if progress is None or progress.status == "submitted":
             await dialogs.clear(ctx.conn, ctx.person.id)
             await ctx.services.core.idle(ctx)

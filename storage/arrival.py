@@ -1,7 +1,8 @@
 """Who wrote, and where they stand: what every update needs first, in one statement.
 
 Each update begins by touching the writer's account, reading their person and roles,
-and (for a free text or a form's button) their dialog state. On PostgreSQL every
+and (for a free text or a form's button) their dialog state and, in a form, their
+progress in it. On PostgreSQL every
 statement is a network round trip, so for someone known all of it is ONE statement:
 the account is touched with UPDATE … RETURNING, and the rest comes back as subqueries
 of RETURNING, which SQLite (3.35+) and PostgreSQL both allow.
@@ -19,6 +20,7 @@ from storage import persons
 from storage.connection import Connection
 from storage.db import fetchone
 from storage.dialogs import Dialog
+from storage.forms import FormProgress
 from storage.persons import Account, Person
 
 
@@ -29,6 +31,8 @@ class Arrival:
     roles: set[str]
     dialog: Dialog | None
     """The dialog state as the update found it, before any handler changed it."""
+    form: FormProgress | None
+    """The person's progress in the form their dialog is in (kind "form"), as found."""
 
 
 _OF_PERSON = "FROM {table} x WHERE x.{key} = accounts.person_id"
@@ -44,6 +48,14 @@ _RETURNING = ", ".join(
         ("ref", "dialog_state", "person_id", "dialog_ref"),
         ("data", "dialog_state", "person_id", "dialog_data"),
     )
+)
+_DIALOG_FORM = (
+    "FROM form_progress x WHERE x.person_id = accounts.person_id AND x.form_id = ("
+    "SELECT d.ref FROM dialog_state d WHERE d.person_id = accounts.person_id AND d.kind = 'form')"
+)
+_RETURNING += "".join(
+    f", (SELECT {column} {_DIALOG_FORM}) AS form_{column}"
+    for column in ("status", "step", "answers", "submitted_at")
 )
 
 
@@ -61,11 +73,14 @@ async def arrive(conn: Connection, now: datetime, incoming: Incoming, locale: st
             display_name=who.display_name, language_code=who.language_code, locale=locale,
         )
         person, roles = await persons.person_and_roles(conn, account.person_id)
-        return Arrival(account, person, roles, None)
+        return Arrival(account, person, roles, None, None)
     person = Person(row["person_id"], row["person_full_name"], row["person_email"],
                     row["person_locale"], row["person_timezone"])
     roles = set(filter(None, (row["role_list"] or "").split(",")))
-    dialog = None
+    dialog = form = None
     if row["dialog_kind"] is not None:
         dialog = Dialog(row["dialog_kind"], row["dialog_ref"], json.loads(row["dialog_data"]))
-    return Arrival(persons.account_from_row(row), person, roles, dialog)
+    if row["form_status"] is not None and dialog is not None:
+        form = FormProgress(person.id, dialog.ref, row["form_status"], row["form_step"],
+                            json.loads(row["form_answers"]), row["form_submitted_at"])
+    return Arrival(persons.account_from_row(row), person, roles, dialog, form)

@@ -130,7 +130,7 @@ async def engine_under_panel(app: App, messenger: Any, interns: int, users: int)
         stdout=asyncio.subprocess.PIPE,
     )
     try:
-        await asyncio.sleep(1.0)  # the panel users are reloading before the interns start
+        await until_reloading(loaders, server_ms, users)
         rng = random.Random(15)
         latencies: list[float] = []
         starts: list[float] = []
@@ -153,6 +153,20 @@ async def engine_under_panel(app: App, messenger: Any, interns: int, users: int)
         "panel_page_p95_ms_during_engine_load": round(percentile(server_ms, 95), 2),
         "panel_loader_report": json.loads(out.decode() or "{}").get("requests", 0),
     }
+
+
+LOADERS_START_S = 120.0
+"""How long the loaders' process may take to start (imports on a busy machine)."""
+
+
+async def until_reloading(loaders: asyncio.subprocess.Process, server_ms: list[float], users: int) -> None:
+    """Until every panel user has had a page: the interns start under the panel's load,
+    not before it (a fixed second was not enough for the child to start on a busy machine)."""
+    deadline = time.monotonic() + LOADERS_START_S
+    while len(server_ms) < users:
+        if loaders.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the panel users did not start ({len(server_ms)} pages served)")
+        await asyncio.sleep(0.05)
 
 
 PEOPLE_SHAPES = [

@@ -109,9 +109,7 @@ class Core:
             await persons.grant_role(conn, account.person_id, "coordinator", now)
             roles.add("coordinator")
         lang = person.locale or default_lang
-        ctx = Ctx(conn, now, self.s, incoming, person, account, roles, lang)
-        ctx.arrived = came
-        return ctx
+        return Ctx(conn, now, self.s, incoming, person, account, roles, lang, arrived=came)
 
     async def route(self, ctx: Ctx) -> None:
         incoming = ctx.incoming

@@ -215,13 +215,15 @@ class SentMarks:
                     )
         except Exception as exc:
             for _, future in batch:
-                future.set_exception(exc)
+                if not future.done():  # a sender cancelled while it waited for the lock
+                    future.set_exception(exc)
             return
         except BaseException:  # cancelled: the others' rows go to whoever writes next
             self._waiting[:0] = [(sent, f) for sent, f in batch if not f.done()]
             raise
         for _, future in batch:
-            future.set_result(None)
+            if not future.done():
+                future.set_result(None)
 
 
 class Delivery:

@@ -63,14 +63,15 @@ async def arrive(conn: Connection, now: datetime, incoming: Incoming, locale: st
     """The writer's account touched, with their person, roles and dialog state; on first
     contact the person is created (as `persons.ensure_account` does) and has no dialog.
     `locale`: a new person's language."""
-    who = incoming
     row = await fetchone(conn, f"{persons.TOUCH_ACCOUNT}, {_RETURNING}", (
-        to_iso(now), who.chat_ref, who.display_name, who.language_code, who.platform, who.user_ref,
+        to_iso(now), incoming.chat_ref, incoming.display_name, incoming.language_code,
+        incoming.platform, incoming.user_ref,
     ))
     if row is None:
         account, _ = await persons.ensure_account(
-            conn, now, platform=who.platform, user_ref=who.user_ref, chat_ref=who.chat_ref,
-            display_name=who.display_name, language_code=who.language_code, locale=locale,
+            conn, now, platform=incoming.platform, user_ref=incoming.user_ref,
+            chat_ref=incoming.chat_ref, display_name=incoming.display_name,
+            language_code=incoming.language_code, locale=locale,
         )
         person, roles = await persons.person_and_roles(conn, account.person_id)
         return Arrival(account, person, roles, None, None)

@@ -38,6 +38,13 @@ def _row(row: Row) -> OutboxRow:
     )
 
 
+_INSERT = (
+    "INSERT INTO outbox(idem_key, person_id, platform, chat_ref, kind, body, not_before,"
+    " created_at, expires_at, claimed_by, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (idem_key) DO NOTHING RETURNING id"
+)
+
+
 async def enqueue(
     conn: Connection,
     *,
@@ -57,17 +64,12 @@ async def enqueue(
     has begun) and delivery drops it instead of sending it late.
     """
     stamp = to_iso(now)
-    rows = await conn.execute_fetchall(
-        "INSERT INTO outbox(idem_key, person_id, platform, chat_ref, kind, body,"
-        " not_before, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-        (
-            idem_key, person_id, platform, chat_ref, kind,
-            json.dumps(reply.to_json(), ensure_ascii=False),
-            to_iso(not_before) if not_before else stamp, stamp,
-            to_iso(expires_at) if expires_at else None,
-        ),
-    )
+    rows = await conn.execute_fetchall(_INSERT, (
+        idem_key, person_id, platform, chat_ref, kind,
+        json.dumps(reply.to_json(), ensure_ascii=False),
+        to_iso(not_before) if not_before else stamp, stamp,
+        to_iso(expires_at) if expires_at else None, None, None,
+    ))
     return next((int(r[0]) for r in rows), None)
 
 
@@ -81,12 +83,10 @@ async def enqueue_claimed(
     update on PostgreSQL. None if the key was written before."""
     stamp = to_iso(now)
     body = json.dumps(reply.to_json(), ensure_ascii=False)
-    rows = await conn.execute_fetchall(
-        "INSERT INTO outbox(idem_key, person_id, platform, chat_ref, kind, body,"
-        " not_before, created_at, claimed_by, claimed_until) VALUES (?, ?, ?, ?, 'reply', ?, ?, ?, ?, ?)"
-        " ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-        (idem_key, to.person_id, to.platform, to.chat_ref, body, stamp, stamp, claim[0], to_iso(claim[1])),
-    )
+    rows = await conn.execute_fetchall(_INSERT, (
+        idem_key, to.person_id, to.platform, to.chat_ref, "reply", body, stamp, stamp, None,
+        claim[0], to_iso(claim[1]),
+    ))
     if not rows:
         return None
     return OutboxRow(int(rows[0][0]), idem_key, to.person_id, to.platform, to.chat_ref, "reply",

@@ -313,8 +313,11 @@ class PgDatabase:
         conn = await self._idle.get()
         try:
             if conn.raw.is_closed():
+                # connect first: if that fails the closed one goes back, to be tried again
+                # (removing it first made the next try's remove() raise ValueError)
+                fresh = await self._connect()
                 self._all.remove(conn)
-                conn = await self._connect()
+                conn = fresh
             yield conn
         finally:
             self._idle.put_nowait(conn)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.app import App
+from bot.heap import freeze_startup
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from scenarios.loader import ProgrammeError, load_programme
@@ -237,6 +238,7 @@ async def run(settings: Settings) -> int:
     if panel is not None:
         await panel.start()
     log.info("started: %s", ", ".join(a.platform for a in adapters))
+    log.debug("%d startup objects kept out of full garbage collections", freeze_startup())
     tasks = [asyncio.create_task(_run_adapter(app, a), name=a.platform) for a in adapters]
     stopper = asyncio.create_task(stop.wait())
     code = 0

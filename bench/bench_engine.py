@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import PLATFORM, RecordingMessenger, percentile, start_app
+from bench.common import PLATFORM, RecordingMessenger, percentile, start_app, startup_heap_frozen
 from bot.app import App
 from bot.context import Ctx
 from bot.messages import Incoming
@@ -123,9 +123,10 @@ async def phase(interns: int, think: float, seed: int = 8, **overrides: object) 
         latencies: list[float] = []
         starts: list[float] = []
         people = [Intern(n, app, messenger) for n in range(interns)]
-        started = time.perf_counter()
-        finishes = await asyncio.gather(*(p.walk(latencies, starts, think, rng) for p in people))
-        elapsed = time.perf_counter() - started
+        with startup_heap_frozen():
+            started = time.perf_counter()
+            finishes = await asyncio.gather(*(p.walk(latencies, starts, think, rng) for p in people))
+            elapsed = time.perf_counter() - started
         await check_outcome(app, interns)
         await app.stop()
     steady_from, steady_to = started + 4 * think, min(finishes)

@@ -29,7 +29,7 @@ import aiohttp
 from aiohttp import web
 
 from bench.bench_engine import Intern, open_reflection
-from bench.common import COORDINATOR, PLATFORM, percentile, start_app
+from bench.common import COORDINATOR, PLATFORM, percentile, start_app, startup_heap_frozen
 from bot.app import App
 from storage import applications, persons, web_sessions
 from web.panel import COOKIE, Panel
@@ -229,7 +229,8 @@ async def run(applicants: int = APPLICANTS, requests: int = PAGE_REQUESTS, inter
             await seed(app, applicants)
             figures: dict[str, object] = dict(await page_times(app, requests, applicants))
             figures.update(await people_times(app, requests, applicants))
-            figures.update(await engine_under_panel(app, messenger, interns, users))
+            with startup_heap_frozen():
+                figures.update(await engine_under_panel(app, messenger, interns, users))
         finally:
             await app.stop()
     figures["panel_applicants"] = applicants

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot.app import App
+from bot.heap import freeze_startup
 from bot.messages import Reply
 from bot.settings import Settings
 
@@ -57,6 +61,18 @@ async def start_app(
     messenger = RecordingMessenger()
     app.s.delivery.register(messenger)
     return app, messenger
+
+
+@contextmanager
+def startup_heap_frozen() -> Iterator[None]:
+    """The started app's heap frozen as `python -m bot run` freezes it (bot/heap.py), for
+    latency figures of the bot as deployed; thawed after, so that the next benchmark in
+    this process starts from an ordinary heap."""
+    freeze_startup()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def percentile(values: list[float], q: float) -> float:

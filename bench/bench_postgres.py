@@ -5,6 +5,9 @@ the survey, saturated, then paced at ~1,050 updates/s offered), each on a fresh 
 of a database of the bench's own, so the figures compare with the SQLite ones; the
 SQLite saturated phase is run again beside it, so the ratio in details is of one
 machine at one moment (goal: PostgreSQL at least half the SQLite rate, p99 < 50 ms).
+A server on this machine is given cores other than the bot's for the figures, as a
+server of its own would be, and both phases run again on shared cores for the details
+(bench/cores.py).
 
 Two instances: two `python -m bot run` processes (INSTANCE_NAME a and b) on one schema,
 against the fake Bot API served from this process and enforcing 30 messages/s. 10,000
@@ -37,6 +40,7 @@ from typing import Any
 import asyncpg
 
 from bench import bench_engine
+from bench.cores import SEPARATE, split_from_server
 from bot.clock import SystemClock, from_iso
 from storage import broadcasts, persons
 from storage.pg import PgDatabase
@@ -88,24 +92,45 @@ class BenchDatabase:
 
 
 async def engine(db: BenchDatabase, interns: int, paced_rate: float) -> dict[str, object]:
-    saturated = await bench_engine.phase(interns, think=0.0, database_url=db.schema_url("engine"))
-    paced = await bench_engine.phase(
-        interns, think=interns / paced_rate, database_url=db.schema_url("paced")
-    )
+    """The figures with the bot and a local server on cores of their own (bench/cores.py says
+    why), then again on shared cores for the details; then SQLite beside them."""
+    async with split_from_server(db.admin_url) as cores:
+        saturated, paced = await pg_phases(db, interns, paced_rate)
+    figures: dict[str, object] = {}
+    if cores == SEPARATE:
+        shared_saturated, shared_paced = await pg_phases(db, interns, paced_rate)
+        figures = {
+            "pg_engine_updates_per_s_shared_cores": shared_saturated["updates_per_s"],
+            "pg_engine_p99_ms_shared_cores": shared_paced["p99_ms"],
+            "pg_engine_p50_ms_shared_cores": shared_paced["p50_ms"],
+        }
     sqlite = await bench_engine.phase(interns, think=0.0)
     return {
         "pg_engine_updates_per_s": saturated["updates_per_s"],
         "pg_engine_p99_ms": paced["p99_ms"],
         "pg_engine_p50_ms": paced["p50_ms"],
         "pg_engine_max_ms": paced["max_ms"],
+        "pg_engine_cores": cores,
         "pg_engine_updates": saturated["updates"],
         "pg_engine_paced_offered_per_s": paced_rate,
         "pg_engine_paced_sustained_per_s": paced["sustained_per_s"],
         "pg_engine_paced_measured_updates": paced["measured_updates"],
         "pg_engine_saturated_p99_ms": saturated["p99_ms"],
+        **figures,
         "pg_engine_sqlite_same_run_per_s": sqlite["updates_per_s"],
         "pg_engine_to_sqlite_ratio": round(saturated["updates_per_s"] / sqlite["updates_per_s"], 2),
     }
+
+
+async def pg_phases(
+    db: BenchDatabase, interns: int, paced_rate: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """bench_engine's saturated and paced phases, each on a fresh schema."""
+    saturated = await bench_engine.phase(interns, think=0.0, database_url=db.schema_url("engine"))
+    paced = await bench_engine.phase(
+        interns, think=interns / paced_rate, database_url=db.schema_url("paced")
+    )
+    return saturated, paced
 
 
 async def seed_recipients(url: str, recipients: int) -> None:

@@ -136,13 +136,15 @@ FIGURES: dict[str, Figure] = {
     ),
     "pg_engine_updates_per_s": Figure(
         "updates/s", "the engine_updates_per_s workload (2,000 interns, application and survey, "
-        "saturated) on PostgreSQL (DATABASE_URL, a fresh schema); goal: at least half the SQLite rate "
-        "(measured beside it in the same run: details)",
+        "saturated) on PostgreSQL (DATABASE_URL, a fresh schema), a local server on cores other than "
+        "the bot's (details.pg_engine_cores; shared cores: details); goal: at least half the SQLite "
+        "rate (measured beside it in the same run: details)",
         pending=NEEDS_POSTGRES,
     ),
     "pg_engine_p99_ms": Figure(
         "ms", "the engine_p99_ms workload (the same interns offering ~1,050 updates/s, p99 of "
-        "Core.handle to replies delivered over the steady part) on PostgreSQL; goal < 50 ms",
+        "Core.handle to replies delivered over the steady part) on PostgreSQL, cores as for "
+        "pg_engine_updates_per_s; goal < 50 ms",
         pending=NEEDS_POSTGRES,
     ),
     "two_instances_broadcast_per_s": Figure(

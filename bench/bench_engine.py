@@ -16,7 +16,8 @@ on a fresh database with `interns` new people:
   load actually sustained in that window is reported with them. The offered rate is
   set a little above the goal of 1,000 updates/s, so the p99 is that of at least
   1,000 updates/s, not of a quieter average. Under saturation latency only measures
-  how long the queue of waiting interns is.
+  how long the queue of waiting interns is. The paced phase runs three times; the
+  figures are of the run with the median p99 (every run's p99 is in the details).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from storage.db import fetchone
 NAME = "engine"
 INTERNS = 2000
 PACED_RATE = 1050.0
+PACED_RUNS = 3
 
 Step = tuple[str, str]
 """("say", text) types a text; ("press", suffix) presses the button whose payload ends so."""
@@ -147,6 +149,24 @@ async def phase(interns: int, think: float, seed: int = 8, **overrides: object) 
     }
 
 
+async def paced(
+    interns: int, paced_rate: float, runs: int = PACED_RUNS, **overrides: object
+) -> tuple[dict[str, float], list[float]]:
+    """The paced phase `runs` times, each on a fresh database: the run with the median p99,
+    and every run's p99. One run's tail moves a lot with what else the machine does (on 2
+    shared cores: 26 to 144 ms for the same code, back to back), so the figure is the
+    middle of several and the details keep them all. `overrides` may hold a callable
+    `database_url` giving each run's URL."""
+    made = overrides.pop("database_url", None)
+    results = []
+    for _ in range(runs):
+        if made is not None:
+            overrides["database_url"] = made() if callable(made) else made
+        results.append(await phase(interns, think=interns / paced_rate, **overrides))
+    results.sort(key=lambda r: r["p99_ms"])
+    return results[len(results) // 2], [r["p99_ms"] for r in results]
+
+
 async def check_outcome(app: App, interns: int) -> None:
     """A benchmark of a broken engine is worthless: every intern must really be through."""
     async with app.s.db.read() as conn:
@@ -166,17 +186,18 @@ async def check_outcome(app: App, interns: int) -> None:
 
 async def run(interns: int = INTERNS, paced_rate: float = PACED_RATE) -> dict[str, object]:
     saturated = await phase(interns, think=0.0)
-    paced = await phase(interns, think=interns / paced_rate)
+    paced_run, p99s = await paced(interns, paced_rate)
     return {
         "engine_updates_per_s": saturated["updates_per_s"],
-        "engine_p99_ms": paced["p99_ms"],
-        "engine_p50_ms": paced["p50_ms"],
-        "engine_max_ms": paced["max_ms"],
+        "engine_p99_ms": paced_run["p99_ms"],
+        "engine_p50_ms": paced_run["p50_ms"],
+        "engine_max_ms": paced_run["max_ms"],
+        "engine_p99_ms_runs": p99s,
         "engine_interns": interns,
         "engine_updates": saturated["updates"],
         "engine_paced_offered_per_s": paced_rate,
-        "engine_paced_sustained_per_s": paced["sustained_per_s"],
-        "engine_paced_measured_updates": paced["measured_updates"],
+        "engine_paced_sustained_per_s": paced_run["sustained_per_s"],
+        "engine_paced_measured_updates": paced_run["measured_updates"],
         "engine_saturated_p50_ms": saturated["p50_ms"],
         "engine_saturated_p99_ms": saturated["p99_ms"],
     }

@@ -46,7 +46,8 @@ FIGURES: dict[str, Figure] = {
     "engine_p99_ms": Figure(
         "ms",
         "99th percentile from Core.handle() called to its replies delivered, over the steady part "
-        "of a run where the same 2,000 interns offer ~1,050 updates/s (sustained rate in details)",
+        "of a run where the same 2,000 interns offer ~1,050 updates/s (sustained rate in details); "
+        "the median of three such runs (each run's p99 in details)",
     ),
     "aiogram_floor_updates_per_s": Figure(
         "updates/s", "a bare aiogram echo handler fed the same updates in-process (no network)",
@@ -143,8 +144,8 @@ FIGURES: dict[str, Figure] = {
     ),
     "pg_engine_p99_ms": Figure(
         "ms", "the engine_p99_ms workload (the same interns offering ~1,050 updates/s, p99 of "
-        "Core.handle to replies delivered over the steady part) on PostgreSQL, cores as for "
-        "pg_engine_updates_per_s; goal < 50 ms",
+        "Core.handle to replies delivered over the steady part, median of three runs) on PostgreSQL, "
+        "cores as for pg_engine_updates_per_s; goal < 50 ms",
         pending=NEEDS_POSTGRES,
     ),
     "two_instances_broadcast_per_s": Figure(

@@ -28,6 +28,8 @@ async def test_engine_bench_runs_interns_through_both_forms() -> None:
     figures = await bench_engine.run(interns=8, paced_rate=1_000_000)
     assert figures["engine_updates"] == 8 * len(bench_engine.SCRIPT)
     assert figures["engine_updates_per_s"] > 0 and figures["engine_p99_ms"] > 0
+    runs = figures["engine_p99_ms_runs"]
+    assert len(runs) == bench_engine.PACED_RUNS and sorted(runs)[len(runs) // 2] == figures["engine_p99_ms"]  # type: ignore[arg-type]
 
 
 async def test_applications_bench_counts_a_coordinators_messages() -> None:
@@ -103,6 +105,7 @@ async def test_postgres_bench_runs_the_engine_and_two_instances(pg_url: str) -> 
     figures = await bench_postgres.run(interns=6, paced_rate=1_000_000, recipients=40, server=PG_SERVER)
     assert figures["pg_engine_updates"] == 6 * len(bench_engine.SCRIPT)
     assert figures["pg_engine_updates_per_s"] > 0 and figures["pg_engine_p99_ms"] > 0  # type: ignore[operator]
+    assert len(figures["pg_engine_p99_ms_runs"]) == bench_engine.PACED_RUNS  # type: ignore[arg-type]
     if figures["pg_engine_cores"] == "separate":  # the same phases on shared cores, for the details
         assert figures["pg_engine_p99_ms_shared_cores"] > 0  # type: ignore[operator]
     else:

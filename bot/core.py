@@ -27,6 +27,10 @@ MAX_TEXT = 4000
 """Longer texts are cut before routing: no answer needs more, and it protects storage."""
 
 
+class AlreadyHandled(Exception):
+    """An update whose id was claimed before: its transaction is rolled back, nothing said."""
+
+
 class Core:
     def __init__(self, services: Services) -> None:
         self.s = services
@@ -40,15 +44,15 @@ class Core:
         try:
             # one chat's updates go one at a time, across instances too
             async with self.s.db.transaction(lock=f"{incoming.platform}:{incoming.chat_ref}") as conn:
-                if incoming.update_ref and not await outbox.claim_update(
-                    conn, incoming.platform, incoming.update_ref, self.s.clock.now()
-                ):
-                    log.info("update %s/%s already handled", incoming.platform, incoming.update_ref)
-                    return
                 ctx = await self._context(conn, incoming)
+                if ctx is None:
+                    raise AlreadyHandled  # rolls back the account's touch too
                 lang = ctx.lang
                 await self.route(ctx)
                 written = await self._claimed(conn, ctx)
+        except AlreadyHandled:
+            log.info("update %s/%s already handled", incoming.platform, incoming.update_ref)
+            return
         except DATABASE_ERRORS:
             log.exception("storage failed while handling an update from %s", incoming.platform)
             await self._sorry(incoming, lang)
@@ -98,10 +102,13 @@ class Core:
         reply = Reply(self.s.texts.get(lang, "common.try_again_later"))
         await self.s.delivery.send_direct(incoming.platform, incoming.chat_ref, reply)
 
-    async def _context(self, conn: Connection, incoming: Incoming) -> Ctx:
+    async def _context(self, conn: Connection, incoming: Incoming) -> Ctx | None:
+        """The update's context; None when the messenger delivered it again."""
         now = self.s.clock.now()
         default_lang = self.s.texts.language_for(incoming.language_code)
         came = await arrival.arrive(conn, now, incoming, default_lang)
+        if came is None:
+            return None
         account, person, roles = came.account, came.person, came.roles
         if "coordinator" not in roles and self.s.settings.is_coordinator(
             incoming.platform, incoming.user_ref

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app import App
 from bot.clock import FakeClock
 from bot.messages import FileInfo, Incoming
 from bot.settings import BUNDLED_PROGRAM as BUNDLED
@@ -11,7 +12,8 @@ from bot.settings import Settings
 from scenarios.loader import load_programme
 from scenarios.models import Question
 from scenarios.validation import Accepted, Rejected, validate
-from storage import forms
+from storage import forms, outbox
+from storage.db import fetchone
 from tests.conftest import APPLICATION, make_chat
 
 
@@ -68,6 +70,66 @@ async def test_redelivered_update_is_handled_once(settings: Settings, clock: Fak
         assert len(prompts) == 1
     finally:
         await app.stop()
+
+
+async def test_a_new_persons_first_update_delivered_twice_is_handled_once(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """The first update of someone unknown: on PostgreSQL its claim goes with the account's
+    statement, which finds no account, so the claim must be read from that statement too."""
+    app, chat = await make_chat(settings, clock)
+    try:
+        update = Incoming("console", "newbie", "newbie", text="/start", update_ref="n-1")
+        await app.core.handle(update)
+        first = len(chat.all("newbie"))
+        assert first > 0
+        await app.core.handle(update)
+        assert len(chat.all("newbie")) == first
+        async with app.s.db.read() as conn:
+            row = await fetchone(conn, "SELECT COUNT(*) AS n FROM accounts WHERE user_ref = 'newbie'")
+        assert row is not None and row["n"] == 1
+    finally:
+        await app.stop()
+
+
+async def test_an_update_claimed_before_its_writer_was_known_is_ignored(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """A claim without an account (the person erased their data, then the messenger sent an
+    old update again): nothing is said and nobody is created."""
+    app, chat = await make_chat(settings, clock)
+    try:
+        async with app.s.db.transaction() as conn:
+            assert await outbox.claim_update(conn, "console", "old-1", clock.now())
+        await app.core.handle(Incoming("console", "ghost", "ghost", text="/start", update_ref="old-1"))
+        assert chat.all("ghost") == []
+        async with app.s.db.read() as conn:
+            row = await fetchone(conn, "SELECT COUNT(*) AS n FROM accounts WHERE user_ref = 'ghost'")
+        assert row is not None and row["n"] == 0
+    finally:
+        await app.stop()
+
+
+async def test_a_redelivered_update_leaves_no_trace(settings: Settings, clock: FakeClock) -> None:
+    """Its transaction is rolled back: the account is not even marked seen again."""
+    app, chat = await make_chat(settings, clock)
+    try:
+        await chat.say("/start", "intern")
+        update = Incoming("console", "intern", "intern", text=APPLICATION[0], update_ref="u-7")
+        await app.core.handle(update)
+        seen = await _last_seen(app, "intern")
+        clock.advance(minutes=5)
+        await app.core.handle(update)
+        assert await _last_seen(app, "intern") == seen
+    finally:
+        await app.stop()
+
+
+async def _last_seen(app: App, user: str) -> str:
+    async with app.s.db.read() as conn:
+        row = await fetchone(conn, "SELECT last_seen_at FROM accounts WHERE user_ref = ?", (user,))
+    assert row is not None
+    return str(row["last_seen_at"])
 
 
 def _q(**fields: object) -> Question:

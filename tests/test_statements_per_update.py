@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.clock import FakeClock
-from bot.messages import Reply
+from bot.messages import Incoming, Reply
 from bot.settings import Settings
 from storage import outbox
 from storage.pg import PgConnection
@@ -131,13 +131,37 @@ async def test_an_answer_in_a_form_costs_few_round_trips_on_postgresql(
     # the update's transaction (its BEGIN carries the chat's lock), and inside it: the person
     # arriving with their roles, dialog and progress in the form, that progress saved, the next
     # question written (already claimed); then the reply recorded sent (the console has no
-    # update ids to claim; Telegram's would add one statement)
+    # update ids; a messenger's is claimed in the arriving statement: the test below)
     assert during == 1, seen
     assert statements <= 4, seen
     read_again = ("SELECT * FROM dialog_state", "SELECT * FROM form_progress")
     assert not any(k.startswith(read_again) for k in seen), seen
     assert not any(k.startswith("UPDATE outbox SET claimed_by") for k in seen)
     assert seen["UPDATE outbox SET status"] == 1
+
+
+@pytest.mark.sqlite_only  # about PostgreSQL: uses pg_url whatever the backend
+async def test_a_messengers_update_id_is_claimed_without_a_round_trip_of_its_own(
+    settings: Settings, clock: FakeClock, pg_url: str, count_pg_statements: collections.Counter[str]
+) -> None:
+    """Telegram, VK and MAX updates carry an id, claimed so that a re-delivery is ignored: on
+    PostgreSQL the claim goes in the statement that touches the account."""
+    app, chat = await make_chat(settings.model_copy(update={"database_url": pg_url}), clock)
+    try:
+        await chat.say("/start", "intern")
+        count_pg_statements.clear()
+        update = Incoming("console", "intern", "intern", text="Иванова Мария Петровна", update_ref="tg-1")
+        await app.core.handle(update)
+        assert "почты" in chat.last("intern").text
+        seen = collections.Counter(count_pg_statements)
+        await app.core.handle(update)  # delivered again: one statement, rolled back
+        again = collections.Counter(count_pg_statements) - seen
+    finally:
+        await app.stop()
+    assert seen["WITH claim AS (INSERT"] == 1, seen
+    assert "INSERT OR IGNORE INTO" not in seen, seen  # no claim of its own
+    assert sum(seen.values()) <= 4, seen
+    assert again == collections.Counter({"WITH claim AS (INSERT": 1}), again
 
 
 @pytest.mark.sqlite_only  # about PostgreSQL: uses pg_url whatever the backend

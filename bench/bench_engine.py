@@ -26,6 +26,7 @@ import asyncio
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import PLATFORM, RecordingMessenger, percentile, start_app, startup_heap_frozen
@@ -150,19 +151,18 @@ async def phase(interns: int, think: float, seed: int = 8, **overrides: object) 
 
 
 async def paced(
-    interns: int, paced_rate: float, runs: int = PACED_RUNS, **overrides: object
+    interns: int, paced_rate: float, runs: int = PACED_RUNS,
+    database_url: Callable[[], str] | None = None,
 ) -> tuple[dict[str, float], list[float]]:
     """The paced phase `runs` times, each on a fresh database: the run with the median p99,
     and every run's p99. One run's tail moves a lot with what else the machine does (on 2
     shared cores: 26 to 144 ms for the same code, back to back), so the figure is the
-    middle of several and the details keep them all. `overrides` may hold a callable
-    `database_url` giving each run's URL."""
-    made = overrides.pop("database_url", None)
+    middle of several and the details keep them all. `database_url` gives each run a fresh
+    PostgreSQL schema (bench_postgres); without it each run has a SQLite file of its own."""
     results = []
     for _ in range(runs):
-        if made is not None:
-            overrides["database_url"] = made() if callable(made) else made
-        results.append(await phase(interns, think=interns / paced_rate, **overrides))
+        url = {"database_url": database_url()} if database_url else {}
+        results.append(await phase(interns, think=interns / paced_rate, **url))
     results.sort(key=lambda r: r["p99_ms"])
     return results[len(results) // 2], [r["p99_ms"] for r in results]
 

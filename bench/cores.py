@@ -4,8 +4,9 @@ The PostgreSQL figures are meant for a deployment whose database is the institut
 server, or at least not fighting the bot for its core. On a small machine shared with a
 local server they are not: the bot is one thread, and each time the scheduler hands its
 core to a PostgreSQL backend every update in flight waits. Measured on a 2-core machine
-at ~1,050 updates/s: p99 21-24 ms with the cores split, 24-489 ms (median ~90) shared, the
-statements themselves staying under 3 ms at p99 in both. So the PostgreSQL phases run
+at ~1,050 updates/s, single runs: p99 21-144 ms (most under 40) with the cores split,
+24-489 ms (median ~90) shared, the statements themselves under 3 ms at p99 in both
+(docs/performance.md). So the PostgreSQL phases run
 with the cores split when the server is on this machine and may be moved (same user or
 root), and the figures say which way they were measured; `pg_engine_*_shared_cores` in
 the details are the same phases on shared cores.
@@ -80,7 +81,7 @@ async def split_from_server(url: str) -> AsyncIterator[str]:
                 before = os.sched_getaffinity(pid)
                 os.sched_setaffinity(pid, cpus[1:])
                 moved[pid] = before
-        if pids:
+        if moved:
             os.sched_setaffinity(0, {cpus[0]})
     except PermissionError:
         _restore(moved)

@@ -68,14 +68,13 @@ _ARRIVE = f"{persons.TOUCH_ACCOUNT}, {_subqueries('accounts')}"
 """Both engines. Parameters: as persons.TOUCH_ACCOUNT."""
 
 _CLAIM_AND_ARRIVE = (
-    "WITH claim AS (INSERT INTO processed_updates(platform, update_ref, processed_at)"
-    " VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1),"
+    f"WITH claim AS ({outbox.CLAIM_UPDATE} RETURNING 1),"  # OR IGNORE: ON CONFLICT DO NOTHING
     f" touched AS ({persons.TOUCH_ACCOUNT})"
     f" SELECT (SELECT count(*) FROM claim) AS claimed, touched.*, {_subqueries('touched')}"
     " FROM (SELECT 1) AS one LEFT JOIN touched ON true"
 )
 """PostgreSQL only. Always one row: `claimed` 1 or 0, and the account's columns NULL when
-the writer is new (the claim is known either way). Parameters: platform, update_ref, now,
+the writer is new (the claim is known either way). Parameters: as outbox.CLAIM_UPDATE,
 then as persons.TOUCH_ACCOUNT."""
 
 

@@ -271,6 +271,13 @@ async def held_count(conn: Connection, key_prefix: str, now: datetime) -> int:
     return int(row["n"]) if row else 0
 
 
+CLAIM_UPDATE = (
+    "INSERT OR IGNORE INTO processed_updates(platform, update_ref, processed_at) VALUES (?, ?, ?)"
+)
+"""Claims an update id; storage/arrival.py sends it inside the arriving statement on
+PostgreSQL. Parameters: platform, update_ref, now."""
+
+
 async def claim_update(
     conn: Connection, platform: str, update_ref: str, now: datetime
 ) -> bool:
@@ -279,9 +286,5 @@ async def claim_update(
     Call it inside the update's transaction: if handling fails, the claim rolls back
     with everything else and a re-delivery is handled afresh.
     """
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO processed_updates(platform, update_ref, processed_at)"
-        " VALUES (?, ?, ?)",
-        (platform, update_ref, to_iso(now)),
-    )
+    cur = await conn.execute(CLAIM_UPDATE, (platform, update_ref, to_iso(now)))
     return cur.rowcount > 0
